@@ -1,0 +1,341 @@
+//! Streaming corpus reader: `.txt` or `.gz`, any size, never loaded whole.
+//!
+//! Tokens are runs of bytes between ASCII whitespace; a newline ends a sentence, and so does the
+//! [`MAX_SENTENCE_TOKENS`]-th token of a line (text8 is a single 100 MB line, which must not be
+//! buffered whole). Invalid UTF-8 inside a token is replaced with U+FFFD and counted, not fatal.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::error::{Error, Result};
+
+/// Longest sentence handed to the trainer; longer lines are cut (word2vec.c's MAX_SENTENCE_LENGTH
+/// is 1000; gensim's is 10,000, which keeps more context across the cut).
+pub const MAX_SENTENCE_TOKENS: usize = 10_000;
+
+/// Read buffer: large enough that the per-call overhead of `fill_buf` disappears.
+const READ_BUFFER_BYTES: usize = 1 << 20;
+
+/// A batch of tokens from one or more sentences, stored in one string to avoid an allocation per
+/// token.
+#[derive(Debug, Default, Clone)]
+pub struct TokenBatch {
+    text: String,
+    token_ends: Vec<usize>,
+    sentence_ends: Vec<usize>,
+}
+
+impl TokenBatch {
+    /// Empties the batch, keeping its capacity.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.token_ends.clear();
+        self.sentence_ends.clear();
+    }
+
+    /// Number of tokens in the batch.
+    pub fn len(&self) -> usize {
+        self.token_ends.len()
+    }
+
+    /// True when the batch has no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.token_ends.is_empty()
+    }
+
+    /// The `i`-th token.
+    pub fn token(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.token_ends[i - 1] };
+        &self.text[start..self.token_ends[i]]
+    }
+
+    /// The sentences of the batch, each as a range of token indices.
+    pub fn sentences(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let mut start = 0;
+        self.sentence_ends.iter().map(move |&end| {
+            let range = start..end;
+            start = end;
+            range
+        })
+    }
+
+    fn push_token(&mut self, token: &str) {
+        self.text.push_str(token);
+        self.token_ends.push(self.text.len());
+    }
+
+    fn tokens_in_open_sentence(&self) -> usize {
+        self.token_ends.len() - self.sentence_ends.last().copied().unwrap_or(0)
+    }
+
+    fn close_sentence(&mut self) {
+        if self.tokens_in_open_sentence() > 0 {
+            self.sentence_ends.push(self.token_ends.len());
+        }
+    }
+}
+
+/// Reads tokens and sentences from a corpus file, plain or gzip-compressed.
+pub struct CorpusReader {
+    path: PathBuf,
+    inner: Box<dyn BufRead + Send>,
+    lowercase: bool,
+    token: Vec<u8>,
+    invalid_utf8_tokens: u64,
+    at_eof: bool,
+}
+
+impl std::fmt::Debug for CorpusReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CorpusReader")
+            .field("path", &self.path)
+            .field("lowercase", &self.lowercase)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CorpusReader {
+    /// Opens `path`; a name ending in `.gz` is decompressed on the fly (multi-member gzip too).
+    pub fn open(path: &Path, lowercase: bool) -> Result<Self> {
+        check_corpus_path(path)?;
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let is_gz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let inner: Box<dyn BufRead + Send> = if is_gz {
+            Box::new(BufReader::with_capacity(
+                READ_BUFFER_BYTES,
+                MultiGzDecoder::new(BufReader::new(file)),
+            ))
+        } else {
+            Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, file))
+        };
+        Ok(Self::from_reader(path, inner, lowercase))
+    }
+
+    /// Reads from any buffered reader; `path` is only used in error messages.
+    pub fn from_reader(path: &Path, inner: Box<dyn BufRead + Send>, lowercase: bool) -> Self {
+        CorpusReader {
+            path: path.to_path_buf(),
+            inner,
+            lowercase,
+            token: Vec::with_capacity(64),
+            invalid_utf8_tokens: 0,
+            at_eof: false,
+        }
+    }
+
+    /// How many tokens so far held invalid UTF-8 (replaced with U+FFFD).
+    pub fn invalid_utf8_tokens(&self) -> u64 {
+        self.invalid_utf8_tokens
+    }
+
+    /// Appends whole sentences to `batch` until it holds at least `min_tokens` tokens or the
+    /// corpus ends. Returns false when nothing more could be read.
+    pub fn read_batch(&mut self, batch: &mut TokenBatch, min_tokens: usize) -> Result<bool> {
+        let before = batch.len();
+        while batch.len() < min_tokens && self.read_sentence(batch)? {}
+        Ok(batch.len() > before)
+    }
+
+    /// Appends the next sentence to `batch`. Returns false at the end of the corpus.
+    pub fn read_sentence(&mut self, batch: &mut TokenBatch) -> Result<bool> {
+        debug_assert_eq!(batch.tokens_in_open_sentence(), 0);
+        loop {
+            if self.at_eof {
+                self.finish_token(batch);
+                let more = batch.tokens_in_open_sentence() > 0;
+                batch.close_sentence();
+                return Ok(more);
+            }
+            let buf = match self.inner.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(&self.path, e)),
+            };
+            if buf.is_empty() {
+                self.at_eof = true;
+                continue;
+            }
+            let mut consumed = buf.len();
+            let mut sentence_done = false;
+            for (i, &byte) in buf.iter().enumerate() {
+                if is_separator(byte) {
+                    if !self.token.is_empty() {
+                        finish_token_into(
+                            &mut self.token,
+                            self.lowercase,
+                            &mut self.invalid_utf8_tokens,
+                            batch,
+                        );
+                        if batch.tokens_in_open_sentence() >= MAX_SENTENCE_TOKENS {
+                            sentence_done = true;
+                        }
+                    }
+                    if byte == b'\n' && batch.tokens_in_open_sentence() > 0 {
+                        sentence_done = true;
+                    }
+                    if sentence_done {
+                        consumed = i + 1;
+                        break;
+                    }
+                } else {
+                    self.token.push(byte);
+                }
+            }
+            self.inner.consume(consumed);
+            if sentence_done {
+                batch.close_sentence();
+                return Ok(true);
+            }
+        }
+    }
+
+    fn finish_token(&mut self, batch: &mut TokenBatch) {
+        if !self.token.is_empty() {
+            finish_token_into(
+                &mut self.token,
+                self.lowercase,
+                &mut self.invalid_utf8_tokens,
+                batch,
+            );
+        }
+    }
+}
+
+/// word2vec.c splits on space, tab and newline; we accept every ASCII whitespace byte.
+#[inline]
+fn is_separator(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\n' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
+}
+
+fn finish_token_into(
+    token: &mut Vec<u8>,
+    lowercase: bool,
+    invalid: &mut u64,
+    batch: &mut TokenBatch,
+) {
+    if lowercase && token.is_ascii() {
+        token.make_ascii_lowercase();
+    }
+    match std::str::from_utf8(token) {
+        Ok(s) if lowercase && !s.is_ascii() => batch.push_token(&s.to_lowercase()),
+        Ok(s) => batch.push_token(s),
+        Err(_) => {
+            *invalid += 1;
+            let s = String::from_utf8_lossy(token);
+            if lowercase {
+                batch.push_token(&s.to_lowercase());
+            } else {
+                batch.push_token(&s);
+            }
+        }
+    }
+    token.clear();
+}
+
+/// Fails with a clear error when `path` is missing or a directory, before any work starts.
+pub fn check_corpus_path(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::IsDirectory(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn reader(text: &[u8], lowercase: bool) -> CorpusReader {
+        CorpusReader::from_reader(
+            Path::new("mem"),
+            Box::new(Cursor::new(text.to_vec())),
+            lowercase,
+        )
+    }
+
+    fn sentences(r: &mut CorpusReader) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let mut batch = TokenBatch::default();
+        while r.read_sentence(&mut batch).unwrap() {}
+        for s in batch.sentences() {
+            out.push(s.map(|i| batch.token(i).to_string()).collect());
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_into_sentences_and_skips_blank_lines() {
+        let mut r = reader(b"the cat\tsat\n\n  \non the  mat\r\nend", false);
+        assert_eq!(
+            sentences(&mut r),
+            vec![
+                vec!["the", "cat", "sat"],
+                vec!["on", "the", "mat"],
+                vec!["end"]
+            ]
+        );
+    }
+
+    #[test]
+    fn cuts_long_lines_without_losing_tokens() {
+        let line: String = (0..MAX_SENTENCE_TOKENS * 2 + 5)
+            .map(|i| format!("w{i} "))
+            .collect();
+        let mut r = reader(line.as_bytes(), false);
+        let s = sentences(&mut r);
+        assert_eq!(
+            s.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![MAX_SENTENCE_TOKENS, MAX_SENTENCE_TOKENS, 5]
+        );
+        assert_eq!(s[1][0], format!("w{MAX_SENTENCE_TOKENS}"));
+    }
+
+    #[test]
+    fn replaces_and_counts_invalid_utf8_and_lowercases() {
+        let mut r = reader(b"Caf\xc3\xa9 B\xffAD \xc3\x89T\xc3\x89\n", true);
+        let s = sentences(&mut r);
+        assert_eq!(s, vec![vec!["café", "b\u{fffd}ad", "été"]]);
+        assert_eq!(r.invalid_utf8_tokens(), 1);
+    }
+
+    #[test]
+    fn reads_gzip_and_rejects_directories_and_missing_files() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::default(),
+        );
+        gz.write_all(b"a b\nc\n").unwrap();
+        gz.finish().unwrap();
+        let mut r = CorpusReader::open(&path, false).unwrap();
+        assert_eq!(sentences(&mut r), vec![vec!["a", "b"], vec!["c"]]);
+        assert!(matches!(
+            CorpusReader::open(dir.path(), false),
+            Err(Error::IsDirectory(_))
+        ));
+        let missing = CorpusReader::open(&dir.path().join("none.txt"), false).unwrap_err();
+        assert!(missing.to_string().contains("none.txt"), "{missing}");
+    }
+
+    #[test]
+    fn read_batch_collects_whole_sentences() {
+        let mut r = reader(b"a b c\nd e\nf\n", false);
+        let mut batch = TokenBatch::default();
+        assert!(r.read_batch(&mut batch, 4).unwrap());
+        assert_eq!(batch.len(), 5);
+        assert_eq!(batch.sentences().count(), 2);
+        batch.clear();
+        assert!(r.read_batch(&mut batch, 4).unwrap());
+        assert_eq!(batch.len(), 1);
+        batch.clear();
+        assert!(!r.read_batch(&mut batch, 4).unwrap());
+    }
+}

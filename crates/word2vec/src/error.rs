@@ -1,0 +1,72 @@
+//! The one error type of the crate: every failure names the file (and where it helps, the line
+//! or record) so the binary can print it as a single line.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while reading a corpus, training, or reading/writing vectors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O failure on a named file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The corpus path names a directory, not a file.
+    #[error("{}: is a directory, expected a .txt or .gz corpus file", .0.display())]
+    IsDirectory(PathBuf),
+    /// The corpus holds no tokens at all.
+    #[error("{}: the corpus is empty (no tokens)", .0.display())]
+    EmptyCorpus(PathBuf),
+    /// No word of the corpus survives `min_count`.
+    #[error(
+        "{}: no word occurs at least {min_count} times ({distinct} distinct words); lower data.min_count",
+        path.display()
+    )]
+    NoVocabulary {
+        /// The corpus.
+        path: PathBuf,
+        /// The threshold that removed every word.
+        min_count: u64,
+        /// How many distinct words the corpus has.
+        distinct: usize,
+    },
+    /// A vectors or evaluation file that does not follow its format.
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The offending file.
+        path: PathBuf,
+        /// What is wrong and where (line or record number).
+        message: String,
+    },
+    /// A query word that the vectors do not contain.
+    #[error("word not in vocabulary: {0:?}")]
+    UnknownWord(String),
+    /// A training parameter out of its allowed range (the binary validates configs first; this
+    /// protects library users).
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A format error in `path`.
+    pub(crate) fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Format {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}

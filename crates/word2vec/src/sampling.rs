@@ -1,0 +1,166 @@
+//! Sampling tables: subsampling of frequent words, the unigram^0.75 negative distribution, and
+//! the small fast random number generator of the hot loop.
+
+/// Exponent of the unigram distribution negatives are drawn from (word2vec.c's `power`).
+pub const NEGATIVE_POWER: f64 = 0.75;
+
+/// Our own generator rather than `rand`: the hot loop draws several numbers per training pair,
+/// and this one (SplitMix64, Steele et al. 2014) is a handful of instructions with its state in
+/// a register, seedable per thread, and gives the same stream on every platform, which the
+/// byte-for-byte reproducibility of one-thread runs relies on.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed`; different seeds give unrelated streams.
+    pub fn new(seed: u64) -> Self {
+        let mut r = Rng(seed ^ 0x9E37_79B9_7F4A_7C15);
+        r.next_u64();
+        r
+    }
+
+    /// The next 64 random bits.
+    #[inline(always)]
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (Lemire's multiply-shift; the bias is below 2^-32 for our `n`).
+    #[inline(always)]
+    pub fn below(&mut self, n: u32) -> u32 {
+        (((self.next_u64() >> 32) * n as u64) >> 32) as u32
+    }
+}
+
+/// For each word, the probability (scaled to `u32`) of keeping an occurrence, by word2vec.c's
+/// formula `(sqrt(f / (sample·total)) + 1) · (sample·total) / f`, precomputed once so the hot
+/// loop compares one random number instead of taking a square root per token.
+pub fn keep_thresholds(counts: &[u64], total: u64, sample: f64) -> Vec<u32> {
+    counts
+        .iter()
+        .map(|&c| {
+            if sample <= 0.0 || c == 0 {
+                return u32::MAX;
+            }
+            let threshold = sample * total as f64;
+            let p = ((c as f64 / threshold).sqrt() + 1.0) * threshold / c as f64;
+            if p >= 1.0 {
+                u32::MAX
+            } else {
+                (p * u32::MAX as f64) as u32
+            }
+        })
+        .collect()
+}
+
+/// Whether to keep an occurrence of a word whose threshold is `threshold`.
+#[inline(always)]
+pub fn keep(threshold: u32, rng: &mut Rng) -> bool {
+    threshold == u32::MAX || ((rng.next_u64() >> 32) as u32) < threshold
+}
+
+/// Draws word ids from counts^0.75 in constant time with Walker's alias method. word2vec.c uses
+/// a table of 1e8 ids (400 MB, a cache miss per draw); this table has two `u32` per word (about
+/// 0.6 MB for a 70k-word vocabulary) and stays in cache.
+#[derive(Debug, Clone)]
+pub struct NegativeTable {
+    /// Per slot: the probability (scaled to u32) of taking the slot's own word, and the alias.
+    slots: Vec<(u32, u32)>,
+}
+
+impl NegativeTable {
+    /// Builds the table for word counts `counts` (Vose's linear-time construction).
+    pub fn new(counts: &[u64]) -> Self {
+        let n = counts.len();
+        let weights: Vec<f64> = counts
+            .iter()
+            .map(|&c| (c as f64).powf(NEGATIVE_POWER))
+            .collect();
+        let sum: f64 = weights.iter().sum();
+        let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / sum).collect();
+        let mut slots = vec![(u32::MAX, 0u32); n];
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..n).partition(|&i| scaled[i] < 1.0);
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            slots[s] = ((scaled[s] * u32::MAX as f64) as u32, l as u32);
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // What remains has probability one (up to rounding).
+        for i in small.into_iter().chain(large) {
+            slots[i] = (u32::MAX, i as u32);
+        }
+        NegativeTable { slots }
+    }
+
+    /// One word id drawn from counts^0.75.
+    #[inline(always)]
+    pub fn sample(&self, rng: &mut Rng) -> u32 {
+        let r = rng.next_u64();
+        let slot = (((r >> 32) * self.slots.len() as u64) >> 32) as usize;
+        let (p, alias) = self.slots[slot];
+        if (r as u32) < p { slot as u32 } else { alias }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_frequencies_follow_unigram_to_the_three_quarters() {
+        let counts = [1000u64, 300, 100, 30, 10, 3, 1];
+        let table = NegativeTable::new(&counts);
+        let mut rng = Rng::new(7);
+        let draws = 2_000_000;
+        let mut seen = [0u64; 7];
+        for _ in 0..draws {
+            seen[table.sample(&mut rng) as usize] += 1;
+        }
+        let z: f64 = counts.iter().map(|&c| (c as f64).powf(0.75)).sum();
+        for (i, &c) in counts.iter().enumerate() {
+            let expected = (c as f64).powf(0.75) / z;
+            let got = seen[i] as f64 / draws as f64;
+            assert!(
+                (got - expected).abs() < 0.003 + 0.02 * expected,
+                "word {i}: expected {expected:.4}, got {got:.4}"
+            );
+        }
+    }
+
+    #[test]
+    fn subsampling_matches_word2vec_formula() {
+        // total 1e6, sample 1e-3: threshold 1000. A word seen 1000 times keeps
+        // (sqrt(1)+1)*1000/1000 = 2 -> always; 10,000 times: (sqrt(10)+1)/10 = 0.4162.
+        let t = keep_thresholds(&[1000, 10_000, 100_000], 1_000_000, 1e-3);
+        assert_eq!(t[0], u32::MAX);
+        let p1 = t[1] as f64 / u32::MAX as f64;
+        assert!((p1 - (10f64.sqrt() + 1.0) / 10.0).abs() < 1e-6, "{p1}");
+        let p2 = t[2] as f64 / u32::MAX as f64;
+        assert!((p2 - (100f64.sqrt() + 1.0) / 100.0).abs() < 1e-6, "{p2}");
+        let mut rng = Rng::new(1);
+        let kept = (0..200_000).filter(|_| keep(t[1], &mut rng)).count() as f64 / 200_000.0;
+        assert!((kept - p1).abs() < 0.005, "kept {kept}, expected {p1}");
+        assert!(keep_thresholds(&[5], 5, 0.0).iter().all(|&x| x == u32::MAX));
+    }
+
+    #[test]
+    fn rng_below_is_in_range_and_uniform_enough() {
+        let mut rng = Rng::new(3);
+        let mut hist = [0u32; 5];
+        for _ in 0..50_000 {
+            hist[rng.below(5) as usize] += 1;
+        }
+        assert!(
+            hist.iter().all(|&h| (9_500..10_500).contains(&h)),
+            "{hist:?}"
+        );
+    }
+}

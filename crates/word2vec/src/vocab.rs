@@ -1,0 +1,195 @@
+//! The vocabulary: word counts from one streaming pass, `min_count` and `max_vocab` applied,
+//! sorted by descending frequency (ties by word, so the order is deterministic).
+
+use std::io::Write;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use crate::corpus::{CorpusReader, TokenBatch};
+use crate::error::{Error, Result};
+
+/// Counts of what one pass over the corpus saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorpusStats {
+    /// Every token read, in or out of the vocabulary.
+    pub tokens: u64,
+    /// Sentences (lines, or 10,000-token pieces of longer lines).
+    pub sentences: u64,
+    /// Distinct words before `min_count`/`max_vocab`.
+    pub distinct: usize,
+    /// Tokens whose bytes were not valid UTF-8 (replaced, not fatal).
+    pub invalid_utf8_tokens: u64,
+}
+
+/// Words sorted by descending count, with an index from word to id.
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    words: Vec<String>,
+    counts: Vec<u64>,
+    index: FxHashMap<String, u32>,
+    total: u64,
+}
+
+impl Vocab {
+    /// Counts the words of the corpus at `path` in one streaming pass and keeps those seen at
+    /// least `min_count` times, at most `max_vocab` of them (0 = no limit).
+    pub fn from_corpus(
+        path: &Path,
+        lowercase: bool,
+        min_count: u64,
+        max_vocab: usize,
+    ) -> Result<(Self, CorpusStats)> {
+        let mut reader = CorpusReader::open(path, lowercase)?;
+        let mut counts: FxHashMap<String, u64> = FxHashMap::default();
+        let mut stats = CorpusStats::default();
+        let mut batch = TokenBatch::default();
+        loop {
+            batch.clear();
+            if !reader.read_batch(&mut batch, 100_000)? {
+                break;
+            }
+            stats.sentences += batch.sentences().count() as u64;
+            stats.tokens += batch.len() as u64;
+            for i in 0..batch.len() {
+                let token = batch.token(i);
+                match counts.get_mut(token) {
+                    Some(c) => *c += 1,
+                    None => {
+                        counts.insert(token.to_owned(), 1);
+                    }
+                }
+            }
+        }
+        stats.distinct = counts.len();
+        stats.invalid_utf8_tokens = reader.invalid_utf8_tokens();
+        if stats.tokens == 0 {
+            return Err(Error::EmptyCorpus(path.to_path_buf()));
+        }
+        let vocab = Self::from_counts(counts, min_count, max_vocab);
+        if vocab.is_empty() {
+            return Err(Error::NoVocabulary {
+                path: path.to_path_buf(),
+                min_count,
+                distinct: stats.distinct,
+            });
+        }
+        Ok((vocab, stats))
+    }
+
+    /// Builds a vocabulary from word counts (used by `from_corpus` and by tests).
+    pub fn from_counts(
+        counts: impl IntoIterator<Item = (String, u64)>,
+        min_count: u64,
+        max_vocab: usize,
+    ) -> Self {
+        let mut entries: Vec<(String, u64)> = counts
+            .into_iter()
+            .filter(|(_, c)| *c >= min_count.max(1))
+            .collect();
+        entries.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if max_vocab > 0 {
+            entries.truncate(max_vocab);
+        }
+        let mut words = Vec::with_capacity(entries.len());
+        let mut word_counts = Vec::with_capacity(entries.len());
+        let mut index = FxHashMap::default();
+        index.reserve(entries.len());
+        for (i, (w, c)) in entries.into_iter().enumerate() {
+            index.insert(w.clone(), i as u32);
+            words.push(w);
+            word_counts.push(c);
+        }
+        let total = word_counts.iter().sum();
+        Vocab {
+            words,
+            counts: word_counts,
+            index,
+            total,
+        }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True when no word is kept.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The id of `word`, if kept.
+    #[inline]
+    pub fn id(&self, word: &str) -> Option<u32> {
+        self.index.get(word).copied()
+    }
+
+    /// The words, most frequent first.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// The count of each word, in id order.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Sum of the counts of the kept words: the words one epoch trains on before subsampling.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Writes `word count` lines, the format of word2vec.c's `-save-vocab`.
+    pub fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        for (w, c) in self.words.iter().zip(&self.counts) {
+            writeln!(out, "{w} {c}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_filters_and_sorts_a_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        std::fs::write(&path, "the cat sat on the mat\nthe dog sat\n\nzebra\n").unwrap();
+        let (v, stats) = Vocab::from_corpus(&path, false, 2, 0).unwrap();
+        assert_eq!(v.words(), ["the", "sat"]);
+        assert_eq!(v.counts(), [3, 2]);
+        assert_eq!(v.total(), 5);
+        assert_eq!(v.id("sat"), Some(1));
+        assert_eq!(v.id("cat"), None);
+        assert_eq!(stats.tokens, 10);
+        assert_eq!(stats.sentences, 3);
+        assert_eq!(stats.distinct, 7);
+        let mut out = Vec::new();
+        v.write_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "the 3\nsat 2\n");
+    }
+
+    #[test]
+    fn max_vocab_keeps_the_most_frequent_and_ties_break_by_word() {
+        let counts = [("b", 5), ("a", 5), ("c", 9), ("d", 1)].map(|(w, c)| (w.to_string(), c));
+        let v = Vocab::from_counts(counts, 1, 2);
+        assert_eq!(v.words(), ["c", "a"]);
+    }
+
+    #[test]
+    fn empty_corpus_and_no_surviving_word_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, " \n\n").unwrap();
+        let e = Vocab::from_corpus(&empty, false, 1, 0).unwrap_err();
+        assert!(matches!(e, Error::EmptyCorpus(_)), "{e}");
+        let rare = dir.path().join("rare.txt");
+        std::fs::write(&rare, "a b c\n").unwrap();
+        let e = Vocab::from_corpus(&rare, false, 5, 0).unwrap_err();
+        assert!(e.to_string().contains("min_count"), "{e}");
+        assert!(e.to_string().contains("rare.txt"), "{e}");
+    }
+}
