@@ -24,7 +24,7 @@ mod tests {
         let device = super::cpu_device();
         let a = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
         let b = Tensor::<2>::from_floats([[0.5], [-1.0]], &device);
-        let c: Vec<f32> = a.matmul(b).into_data().to_vec().unwrap();
+        let c: Vec<f32> = a.matmul(b).into_data().try_into_vec::<f32>().unwrap();
         assert_eq!(c, vec![-1.5, -2.5]);
     }
 }

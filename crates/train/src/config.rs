@@ -1,0 +1,759 @@
+//! TOML configs: typed, unknown keys rejected, every value range-checked, `--set` overrides
+//! merged in by dotted path. Every error is one line naming the file, the key, the bad value and
+//! what is allowed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Reads `path`, applies the `--set KEY=VALUE` overrides and deserialises into `T`.
+pub fn load<T: DeserializeOwned>(path: &Path, overrides: &[String]) -> Result<T> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config {}", path.display()))?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+        anyhow!(
+            "{}: invalid TOML at line {line}, column {col}: {}",
+            path.display(),
+            one_line(e.message())
+        )
+    })?;
+    for o in overrides {
+        apply_override(&mut table, o).with_context(|| format!("--set {o}"))?;
+    }
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let key = e.path().to_string();
+        anyhow!(
+            "{}: key `{key}`: {}",
+            path.display(),
+            one_line(&e.into_inner().to_string())
+        )
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |p| p + 1) + 1;
+    (line, col)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Sets `a.b.c = value` in `table`; the value is parsed as TOML, and a bare word that is not
+/// valid TOML is taken as a string (`--set model.arch=cbow`).
+pub fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| anyhow!("expected KEY=VALUE, e.g. model.dim=300"))?;
+    let key = key.trim();
+    let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or(toml::Value::String(raw.to_string())),
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        bail!("`{key}` is not a dotted key like model.dim");
+    }
+    let (last, parents) = parts.split_last().ok_or_else(|| anyhow!("empty key"))?;
+    let mut current = table;
+    for (i, part) in parents.iter().enumerate() {
+        let entry = current
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| anyhow!("`{}` is not a table", parts[..=i].join(".")))?;
+    }
+    current.insert(last.to_string(), value);
+    Ok(())
+}
+
+/// A range check: `key = value` must satisfy `ok`, else the error says what is allowed.
+fn check<V: std::fmt::Debug>(key: &str, value: V, ok: bool, allowed: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        bail!("{key} = {value:?} is out of range (allowed: {allowed})")
+    }
+}
+
+/// Which Word2Vec architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// Context words predict the centre word one by one.
+    Skipgram,
+    /// The averaged context predicts the centre word.
+    Cbow,
+}
+
+/// `configs/word2vec*.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Word2VecConfig {
+    /// The corpus and vocabulary.
+    pub data: W2vData,
+    /// The model.
+    #[serde(default)]
+    pub model: W2vModel,
+    /// The optimisation.
+    #[serde(default)]
+    pub train: W2vTrain,
+    /// What to write.
+    #[serde(default)]
+    pub output: W2vOutput,
+    /// Evaluations after each epoch.
+    #[serde(default)]
+    pub eval: W2vEval,
+}
+
+/// `[data]` of a Word2Vec config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct W2vData {
+    /// A .txt or .gz corpus, one sentence or paragraph per line.
+    pub corpus: PathBuf,
+    /// Lowercase while reading.
+    #[serde(default)]
+    pub lowercase: bool,
+    /// Drop words seen fewer times.
+    #[serde(default = "default_min_count")]
+    pub min_count: u64,
+    /// Keep at most this many words (0 = no limit).
+    #[serde(default)]
+    pub max_vocab: usize,
+}
+
+fn default_min_count() -> u64 {
+    5
+}
+
+/// `[model]` of a Word2Vec config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct W2vModel {
+    /// "skipgram" or "cbow".
+    pub arch: Arch,
+    /// Vector size.
+    pub dim: usize,
+    /// Maximum window on each side.
+    pub window: usize,
+    /// Negative samples per positive; 0 = none.
+    pub negative: usize,
+    /// Hierarchical softmax.
+    pub hs: bool,
+    /// Average (true) or sum the CBOW context.
+    pub cbow_mean: bool,
+}
+
+impl Default for W2vModel {
+    fn default() -> Self {
+        W2vModel {
+            arch: Arch::Skipgram,
+            dim: 100,
+            window: 5,
+            negative: 5,
+            hs: false,
+            cbow_mean: true,
+        }
+    }
+}
+
+/// `[train]` of a Word2Vec config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct W2vTrain {
+    /// Passes over the corpus.
+    pub epochs: usize,
+    /// Starting learning rate; absent = 0.025 for skip-gram, 0.05 for CBOW.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Subsampling threshold; 0 = off.
+    pub sample: f64,
+    /// Worker threads; 0 = all cores.
+    pub threads: usize,
+    /// Random seed.
+    pub seed: u64,
+    /// "cpu": Hogwild threads.
+    pub backend: String,
+    /// Seconds between progress reports (log line, TensorBoard scalars).
+    pub log_every_secs: f64,
+}
+
+impl Default for W2vTrain {
+    fn default() -> Self {
+        W2vTrain {
+            epochs: 5,
+            alpha: None,
+            sample: 1e-3,
+            threads: 0,
+            seed: 1,
+            backend: "cpu".into(),
+            log_every_secs: 2.0,
+        }
+    }
+}
+
+/// `[output]` of a Word2Vec config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct W2vOutput {
+    /// Write vectors.bin (word2vec binary format).
+    pub binary: bool,
+    /// Write vectors.txt (word2vec text format).
+    pub text: bool,
+    /// Words (most frequent first) exported to TensorBoard's Embedding Projector; 0 = none.
+    pub projector_words: usize,
+}
+
+impl Default for W2vOutput {
+    fn default() -> Self {
+        W2vOutput {
+            binary: true,
+            text: false,
+            projector_words: 10_000,
+        }
+    }
+}
+
+/// `[eval]` of a Word2Vec config: sets evaluated after every epoch and logged to TensorBoard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct W2vEval {
+    /// questions-words analogy files.
+    pub analogy: Vec<PathBuf>,
+    /// Word-pair similarity files.
+    pub similarity: Vec<PathBuf>,
+    /// Analogy questions are restricted to this many most frequent words.
+    pub restrict: usize,
+}
+
+impl Default for W2vEval {
+    fn default() -> Self {
+        W2vEval {
+            analogy: Vec::new(),
+            similarity: Vec::new(),
+            restrict: 30_000,
+        }
+    }
+}
+
+impl Word2VecConfig {
+    /// Range-checks every value and fills the architecture-dependent default of `train.alpha`.
+    pub fn validate(&mut self) -> Result<()> {
+        let m = &self.model;
+        let t = &self.train;
+        check(
+            "data.min_count",
+            self.data.min_count,
+            self.data.min_count >= 1,
+            ">= 1",
+        )?;
+        check(
+            "model.dim",
+            m.dim,
+            (1..=10_000).contains(&m.dim),
+            "1..=10000",
+        )?;
+        check(
+            "model.window",
+            m.window,
+            (1..=1000).contains(&m.window),
+            "1..=1000",
+        )?;
+        check("model.negative", m.negative, m.negative <= 1000, "0..=1000")?;
+        if m.negative == 0 && !m.hs {
+            bail!(
+                "model.negative = 0 with model.hs = false leaves nothing to train (allowed: negative >= 1 or hs = true)"
+            );
+        }
+        check(
+            "train.epochs",
+            t.epochs,
+            (1..=10_000).contains(&t.epochs),
+            "1..=10000",
+        )?;
+        let alpha = t.alpha.unwrap_or(match m.arch {
+            Arch::Skipgram => 0.025,
+            Arch::Cbow => 0.05,
+        });
+        check(
+            "train.alpha",
+            alpha,
+            alpha > 0.0 && alpha <= 10.0,
+            "0 < alpha <= 10",
+        )?;
+        check(
+            "train.sample",
+            t.sample,
+            (0.0..1.0).contains(&t.sample),
+            "0 <= sample < 1",
+        )?;
+        check(
+            "train.threads",
+            t.threads,
+            t.threads <= 1024,
+            "0..=1024 (0 = all cores)",
+        )?;
+        check(
+            "train.log_every_secs",
+            t.log_every_secs,
+            t.log_every_secs >= 0.05 && t.log_every_secs <= 86_400.0,
+            "0.05..=86400",
+        )?;
+        if t.backend != "cpu" {
+            bail!(
+                "train.backend = {:?} is not available (allowed: \"cpu\"; the batched \"wgpu\" and \"cpu-tensor\" backends are not built yet)",
+                t.backend
+            );
+        }
+        if !self.output.binary && !self.output.text {
+            bail!(
+                "output.binary = false and output.text = false would write no vectors (allowed: at least one true)"
+            );
+        }
+        check(
+            "eval.restrict",
+            self.eval.restrict,
+            self.eval.restrict >= 1,
+            ">= 1",
+        )?;
+        self.train.alpha = Some(alpha);
+        Ok(())
+    }
+
+    /// The library's parameters for this config (after [`validate`](Self::validate)).
+    pub fn params(&self) -> word2vec::TrainParams {
+        word2vec::TrainParams {
+            arch: match self.model.arch {
+                Arch::Skipgram => word2vec::Arch::SkipGram,
+                Arch::Cbow => word2vec::Arch::Cbow,
+            },
+            dim: self.model.dim,
+            window: self.model.window,
+            negative: self.model.negative,
+            hs: self.model.hs,
+            cbow_mean: self.model.cbow_mean,
+            epochs: self.train.epochs,
+            alpha: self.train.alpha.unwrap_or(0.025),
+            sample: self.train.sample,
+            threads: self.train.threads,
+            seed: self.train.seed,
+        }
+    }
+}
+
+/// `configs/encoder*.toml`: parsed and checked now so configs can be written against the final
+/// contract; training arrives with the encoder issue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncoderConfig {
+    /// Text and sequences.
+    pub data: EncData,
+    /// Tokenizer training or loading.
+    #[serde(default)]
+    pub tokenizer: EncTokenizer,
+    /// Model shape.
+    #[serde(default)]
+    pub model: EncModel,
+    /// Optimisation and schedule.
+    #[serde(default)]
+    pub train: EncTrain,
+}
+
+/// `[data]` of an encoder config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncData {
+    /// Training text.
+    pub corpus: PathBuf,
+    /// Held-out text; absent = `valid_fraction` of the corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid: Option<PathBuf>,
+    /// Fraction of the corpus held out when `valid` is absent.
+    #[serde(default = "default_valid_fraction")]
+    pub valid_fraction: f64,
+    /// Tokens per sequence, [CLS] and [SEP] included.
+    #[serde(default = "default_seq_len")]
+    pub seq_len: usize,
+}
+
+fn default_valid_fraction() -> f64 {
+    0.01
+}
+fn default_seq_len() -> usize {
+    128
+}
+
+/// `[tokenizer]` of an encoder config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EncTokenizer {
+    /// "wordpiece" or "bpe".
+    pub kind: String,
+    /// Vocabulary size to train.
+    pub vocab_size: usize,
+    /// Lowercase before tokenizing.
+    pub lowercase: bool,
+    /// An existing tokenizer.json to load instead of training one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+impl Default for EncTokenizer {
+    fn default() -> Self {
+        EncTokenizer {
+            kind: "wordpiece".into(),
+            vocab_size: 8192,
+            lowercase: true,
+            path: None,
+        }
+    }
+}
+
+/// `[model]` of an encoder config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EncModel {
+    /// Encoder layers.
+    pub layers: usize,
+    /// Hidden size.
+    pub hidden: usize,
+    /// Attention heads (must divide `hidden`).
+    pub heads: usize,
+    /// Feed-forward inner size.
+    pub ffn: usize,
+    /// Dropout probability.
+    pub dropout: f64,
+    /// "post" or "pre" LayerNorm.
+    pub norm: String,
+    /// "sinusoidal" or "learned".
+    pub positions: String,
+    /// A word2vec vectors file to initialise token embeddings from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_embeddings: Option<PathBuf>,
+}
+
+impl Default for EncModel {
+    fn default() -> Self {
+        EncModel {
+            layers: 4,
+            hidden: 256,
+            heads: 4,
+            ffn: 1024,
+            dropout: 0.1,
+            norm: "post".into(),
+            positions: "sinusoidal".into(),
+            init_embeddings: None,
+        }
+    }
+}
+
+/// `[train]` of an encoder config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EncTrain {
+    /// Sequences per optimizer step (before accumulation).
+    pub batch_size: usize,
+    /// Optimizer steps.
+    pub steps: u64,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Linear warmup steps.
+    pub warmup_steps: u64,
+    /// "linear" or "cosine" decay after warmup.
+    pub schedule: String,
+    /// AdamW weight decay (not applied to biases and LayerNorm weights).
+    pub weight_decay: f64,
+    /// Clip the global gradient norm to this; 0 = off.
+    pub grad_clip: f64,
+    /// Micro-batches accumulated per optimizer step.
+    pub grad_accum: usize,
+    /// Fraction of tokens chosen for masking.
+    pub mask_prob: f64,
+    /// Steps between train-metric logs.
+    pub log_every: u64,
+    /// Steps between evaluations.
+    pub eval_every: u64,
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+    /// Checkpoints kept.
+    pub keep_checkpoints: usize,
+    /// Random seed.
+    pub seed: u64,
+    /// "cpu" or "wgpu".
+    pub device: String,
+}
+
+impl Default for EncTrain {
+    fn default() -> Self {
+        EncTrain {
+            batch_size: 32,
+            steps: 10_000,
+            lr: 5e-4,
+            warmup_steps: 100,
+            schedule: "linear".into(),
+            weight_decay: 0.01,
+            grad_clip: 1.0,
+            grad_accum: 1,
+            mask_prob: 0.15,
+            log_every: 10,
+            eval_every: 500,
+            checkpoint_every: 1000,
+            keep_checkpoints: 3,
+            seed: 1,
+            device: "cpu".into(),
+        }
+    }
+}
+
+fn one_of(key: &str, value: &str, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        bail!(
+            "{key} = {value:?} is not allowed (allowed: {})",
+            allowed.join(", ")
+        )
+    }
+}
+
+impl EncoderConfig {
+    /// Range-checks every value.
+    pub fn validate(&self) -> Result<()> {
+        let (d, k, m, t) = (&self.data, &self.tokenizer, &self.model, &self.train);
+        check(
+            "data.seq_len",
+            d.seq_len,
+            (3..=8192).contains(&d.seq_len),
+            "3..=8192 (room for [CLS], one token and [SEP])",
+        )?;
+        check(
+            "data.valid_fraction",
+            d.valid_fraction,
+            d.valid_fraction > 0.0 && d.valid_fraction < 0.5,
+            "0 < fraction < 0.5",
+        )?;
+        one_of("tokenizer.kind", &k.kind, &["wordpiece", "bpe"])?;
+        check(
+            "tokenizer.vocab_size",
+            k.vocab_size,
+            (16..=1_000_000).contains(&k.vocab_size),
+            "16..=1000000",
+        )?;
+        check(
+            "model.layers",
+            m.layers,
+            (1..=64).contains(&m.layers),
+            "1..=64",
+        )?;
+        check(
+            "model.hidden",
+            m.hidden,
+            (1..=16_384).contains(&m.hidden),
+            "1..=16384",
+        )?;
+        check(
+            "model.heads",
+            m.heads,
+            (1..=256).contains(&m.heads),
+            "1..=256",
+        )?;
+        if m.hidden % m.heads != 0 {
+            bail!(
+                "model.heads = {} does not divide model.hidden = {} (allowed: a divisor of hidden)",
+                m.heads,
+                m.hidden
+            );
+        }
+        check(
+            "model.ffn",
+            m.ffn,
+            (1..=65_536).contains(&m.ffn),
+            "1..=65536",
+        )?;
+        check(
+            "model.dropout",
+            m.dropout,
+            (0.0..1.0).contains(&m.dropout),
+            "0 <= dropout < 1",
+        )?;
+        one_of("model.norm", &m.norm, &["post", "pre"])?;
+        one_of("model.positions", &m.positions, &["sinusoidal", "learned"])?;
+        check(
+            "train.batch_size",
+            t.batch_size,
+            (1..=65_536).contains(&t.batch_size),
+            "1..=65536",
+        )?;
+        check("train.steps", t.steps, t.steps >= 1, ">= 1")?;
+        check("train.lr", t.lr, t.lr > 0.0 && t.lr <= 1.0, "0 < lr <= 1")?;
+        one_of("train.schedule", &t.schedule, &["linear", "cosine"])?;
+        check(
+            "train.weight_decay",
+            t.weight_decay,
+            (0.0..=1.0).contains(&t.weight_decay),
+            "0..=1",
+        )?;
+        check(
+            "train.grad_clip",
+            t.grad_clip,
+            t.grad_clip >= 0.0 && t.grad_clip.is_finite(),
+            ">= 0 (0 = off)",
+        )?;
+        check(
+            "train.grad_accum",
+            t.grad_accum,
+            (1..=1024).contains(&t.grad_accum),
+            "1..=1024",
+        )?;
+        check(
+            "train.mask_prob",
+            t.mask_prob,
+            t.mask_prob > 0.0 && t.mask_prob < 1.0,
+            "0 < p < 1",
+        )?;
+        for (key, v) in [
+            ("train.log_every", t.log_every),
+            ("train.eval_every", t.eval_every),
+            ("train.checkpoint_every", t.checkpoint_every),
+        ] {
+            check(key, v, v >= 1, ">= 1")?;
+        }
+        check(
+            "train.keep_checkpoints",
+            t.keep_checkpoints,
+            t.keep_checkpoints >= 1,
+            ">= 1",
+        )?;
+        one_of("train.device", &t.device, &["cpu", "wgpu"])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "[data]\ncorpus = \"c.txt\"\n[model]\narch = \"cbow\"\ndim = 50\n";
+
+    fn load_str<T: DeserializeOwned>(text: &str, sets: &[&str]) -> Result<T> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("cfg.toml");
+        std::fs::write(&path, text)?;
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        load(&path, &sets)
+    }
+
+    fn w2v(text: &str, sets: &[&str]) -> Result<Word2VecConfig> {
+        let mut c: Word2VecConfig = load_str(text, sets)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn err(text: &str, sets: &[&str]) -> String {
+        let e = format!("{:#}", w2v(text, sets).unwrap_err());
+        assert!(!e.contains('\n'), "multi-line error: {e}");
+        e
+    }
+
+    #[test]
+    fn defaults_and_arch_dependent_alpha() {
+        let c = w2v(GOOD, &[]).unwrap();
+        assert_eq!(c.model.dim, 50);
+        assert_eq!(c.model.window, 5);
+        assert_eq!(c.train.alpha, Some(0.05));
+        assert_eq!(c.data.min_count, 5);
+        let c = w2v(GOOD, &["model.arch=\"skipgram\""]).unwrap();
+        assert_eq!(c.train.alpha, Some(0.025));
+    }
+
+    #[test]
+    fn set_overrides_by_dotted_key_with_toml_values() {
+        let c = w2v(
+            GOOD,
+            &[
+                "model.dim=300",
+                "train.alpha=0.1",
+                "model.arch=skipgram",
+                "eval.analogy=[\"q.txt\"]",
+                "data.lowercase=true",
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.model.dim, 300);
+        assert_eq!(c.train.alpha, Some(0.1));
+        assert_eq!(c.model.arch, Arch::Skipgram);
+        assert_eq!(c.eval.analogy, vec![PathBuf::from("q.txt")]);
+        assert!(c.data.lowercase);
+    }
+
+    #[test]
+    fn rejections_name_file_key_value_and_allowed() {
+        let e = err(GOOD, &["model.dimm=3"]);
+        assert!(
+            e.contains("cfg.toml") && e.contains("model.dimm") && e.contains("unknown field"),
+            "{e}"
+        );
+        let e = err(GOOD, &["model.dim=\"big\""]);
+        assert!(e.contains("model.dim") && e.contains("invalid type"), "{e}");
+        let e = err(GOOD, &["model.dim=0"]);
+        assert!(
+            e.contains("model.dim = 0") && e.contains("1..=10000"),
+            "{e}"
+        );
+        let e = err(GOOD, &["train.sample=1.5"]);
+        assert!(e.contains("train.sample = 1.5"), "{e}");
+        let e = err(GOOD, &["model.negative=0"]);
+        assert!(e.contains("model.negative = 0"), "{e}");
+        let e = err(GOOD, &["train.backend=\"wgpu\""]);
+        assert!(e.contains("train.backend"), "{e}");
+        let e = err(GOOD, &["output.binary=false"]);
+        assert!(e.contains("output.binary"), "{e}");
+        let e = err("[model]\ndim = 5\n", &[]);
+        assert!(e.contains("missing field `data`"), "{e}");
+        let e = err("[data]\ncorpus = \"x\"\n[bogus]\na = 1\n", &[]);
+        assert!(e.contains("bogus"), "{e}");
+        let e = err("[data]\ncorpus = \n", &[]);
+        assert!(e.contains("invalid TOML at line 2"), "{e}");
+        let e = err(GOOD, &["model"]);
+        assert!(e.contains("--set model") && e.contains("KEY=VALUE"), "{e}");
+        let e = err(GOOD, &["model.dim.x=1"]);
+        assert!(e.contains("model.dim") && e.contains("not a table"), "{e}");
+        let e = format!(
+            "{:#}",
+            load::<Word2VecConfig>(Path::new("/nonexistent/c.toml"), &[]).unwrap_err()
+        );
+        assert!(e.contains("/nonexistent/c.toml"), "{e}");
+    }
+
+    #[test]
+    fn encoder_config_checks() {
+        let base = "[data]\ncorpus = \"c.txt\"\n";
+        let enc = |sets: &[&str]| -> Result<EncoderConfig> {
+            let c: EncoderConfig = load_str(base, sets)?;
+            c.validate()?;
+            Ok(c)
+        };
+        let c = enc(&[]).unwrap();
+        assert_eq!((c.model.layers, c.model.hidden, c.model.heads), (4, 256, 4));
+        let e = format!("{:#}", enc(&["model.heads=3"]).unwrap_err());
+        assert!(e.contains("model.heads = 3") && e.contains("divide"), "{e}");
+        let e = format!("{:#}", enc(&["data.seq_len=2"]).unwrap_err());
+        assert!(e.contains("data.seq_len = 2"), "{e}");
+        let e = format!("{:#}", enc(&["model.norm=\"mid\""]).unwrap_err());
+        assert!(
+            e.contains("model.norm = \"mid\"") && e.contains("post, pre"),
+            "{e}"
+        );
+        let e = format!("{:#}", enc(&["train.lrr=1"]).unwrap_err());
+        assert!(e.contains("train.lrr"), "{e}");
+    }
+}

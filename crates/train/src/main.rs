@@ -1,0 +1,5 @@
+//! The `train` binary; everything lives in the library so tests can reach it.
+
+fn main() -> std::process::ExitCode {
+    train::main()
+}

@@ -1,0 +1,73 @@
+//! End-to-end tests of the `train` binary: one test binary (linking is the slow part of a build),
+//! real files in temporary folders, real event files read back with their CRCs checked.
+
+mod cli_errors;
+mod queries;
+mod word2vec_runs;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the `train` binary with `args` from `dir`.
+pub fn train(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the train binary runs")
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A corpus with two clusters of nouns that share their contexts within a cluster, so a trained
+/// model must put `cat` near `dog` and `car` near `truck`. Deterministic.
+pub fn cluster_corpus(dir: &Path, sentences: usize) -> PathBuf {
+    let animals = ["cat", "dog", "horse", "cow"];
+    let animal_verbs = ["eats", "sleeps", "runs", "drinks", "barks"];
+    let vehicles = ["car", "truck", "bus", "van"];
+    let vehicle_verbs = ["drives", "parks", "stalls", "honks", "brakes"];
+    let places = ["farm", "barn", "field", "road", "street", "garage"];
+    let mut text = String::new();
+    let mut state = 12345u64;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    };
+    for _ in 0..sentences {
+        let (nouns, verbs, place) = if next(2) == 0 {
+            (&animals, &animal_verbs, &places[..3])
+        } else {
+            (&vehicles, &vehicle_verbs, &places[3..])
+        };
+        let line = format!(
+            "the {} {} in the {} and the {} {}\n",
+            nouns[next(4)],
+            verbs[next(5)],
+            place[next(3)],
+            nouns[next(4)],
+            verbs[next(5)]
+        );
+        text.push_str(&line);
+    }
+    let path = dir.join("corpus.txt");
+    std::fs::write(&path, text).expect("write corpus");
+    path
+}
+
+/// A config for the cluster corpus; `extra` is appended (later keys of the same table are
+/// written as --set in tests instead, since TOML forbids duplicates).
+pub fn write_config(dir: &Path, corpus: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("w2v.toml");
+    let text = format!(
+        "[data]\ncorpus = {:?}\nmin_count = 1\n\n[model]\ndim = 16\nwindow = 3\n\n[train]\nepochs = 3\nthreads = 1\nsample = 0.0\nlog_every_secs = 0.05\n{extra}",
+        corpus.display().to_string()
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
