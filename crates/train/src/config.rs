@@ -151,6 +151,9 @@ pub struct W2vModel {
     pub hs: bool,
     /// Average (true) or sum the CBOW context.
     pub cbow_mean: bool,
+    /// Skip-gram: share one draw of negatives across a centre word's window (faster; false is
+    /// word2vec.c's exact sampling).
+    pub share_negatives: bool,
 }
 
 impl Default for W2vModel {
@@ -162,6 +165,7 @@ impl Default for W2vModel {
             negative: 5,
             hs: false,
             cbow_mean: true,
+            share_negatives: true,
         }
     }
 }
@@ -344,6 +348,7 @@ impl Word2VecConfig {
             epochs: self.train.epochs,
             alpha: self.train.alpha.unwrap_or(0.025),
             sample: self.train.sample,
+            share_negatives: self.model.share_negatives,
             threads: self.train.threads,
             seed: self.train.seed,
         }

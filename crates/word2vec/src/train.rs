@@ -63,6 +63,10 @@ pub struct TrainParams {
     pub alpha: f64,
     /// Subsampling threshold; 0 disables subsampling.
     pub sample: f64,
+    /// Skip-gram: draw one set of negatives per centre word and share it across its window
+    /// (Ji et al. 2016, "Parallelizing Word2Vec in Shared and Distributed Memory"): the output
+    /// rows stay in cache across the window, far fewer random memory reads.
+    pub share_negatives: bool,
     /// Worker threads; 0 = all cores.
     pub threads: usize,
     /// Seed of every random choice.
@@ -81,6 +85,7 @@ impl Default for TrainParams {
             epochs: 5,
             alpha: 0.025,
             sample: 1e-3,
+            share_negatives: true,
             threads: 0,
             seed: 1,
         }
@@ -326,6 +331,9 @@ struct Engine {
     negatives: Option<NegativeTable>,
     huffman: Option<Huffman>,
     sigmoid: Vec<f32>,
+    /// `-ln σ(x)` on the same grid as `sigmoid`, for the loss report: exact `ln`/`exp` per output
+    /// cost a quarter of the run time.
+    neg_log_sigmoid: Vec<f32>,
     vocab: Vocab,
 }
 
@@ -338,8 +346,15 @@ impl Engine {
                 e / (e + 1.0)
             })
             .collect();
+        let neg_log_sigmoid = (0..EXP_TABLE_SIZE)
+            .map(|i| {
+                let x = (i as f32 + 0.5) / EXP_TABLE_SIZE as f32 * 2.0 * MAX_EXP - MAX_EXP;
+                neg_log_sigmoid(x) as f32
+            })
+            .collect();
         Engine {
             params: params.clone(),
+            neg_log_sigmoid,
             keep: keep_thresholds(vocab.counts(), vocab.total(), params.sample),
             negatives: (params.negative > 0).then(|| NegativeTable::new(vocab.counts())),
             huffman: params.hs.then(|| Huffman::new(vocab.counts())),
@@ -402,6 +417,7 @@ impl WorkerContext<'_> {
         let mut ids: Vec<u32> = Vec::with_capacity(BATCH_TOKENS);
         let mut hidden = vec![0f32; dim];
         let mut hidden_grad = vec![0f32; dim];
+        let mut negatives: Vec<u32> = Vec::with_capacity(p.negative);
         loop {
             batch.clear();
             if !lock(self.reader).read_batch(&mut batch, BATCH_TOKENS)? {
@@ -422,15 +438,21 @@ impl WorkerContext<'_> {
                 let done = self.words_done.load(Ordering::Relaxed) + words;
                 let alpha = self.engine.alpha_at(done, self.words_total) as f32;
                 match p.arch {
-                    Arch::SkipGram => {
-                        self.skipgram_sentence(&ids, alpha, &mut rng, &mut hidden_grad, &mut loss)
-                    }
+                    Arch::SkipGram => self.skipgram_sentence(
+                        &ids,
+                        alpha,
+                        &mut rng,
+                        &mut hidden_grad,
+                        &mut negatives,
+                        &mut loss,
+                    ),
                     Arch::Cbow => self.cbow_sentence(
                         &ids,
                         alpha,
                         &mut rng,
                         &mut hidden,
                         &mut hidden_grad,
+                        &mut negatives,
                         &mut loss,
                     ),
                 }
@@ -448,23 +470,31 @@ impl WorkerContext<'_> {
         alpha: f32,
         rng: &mut Rng,
         grad: &mut [f32],
+        negatives: &mut Vec<u32>,
         loss: &mut LossTotals,
     ) {
         let window = self.engine.params.window;
         let dim = self.engine.params.dim;
+        let share = self.engine.params.share_negatives;
         for (pos, &word) in ids.iter().enumerate() {
             let reduced = rng.below(window as u32) as usize;
             let span = window - reduced;
             let lo = pos.saturating_sub(span);
             let hi = (pos + span).min(ids.len() - 1);
+            if share {
+                self.draw_negatives(word, rng, negatives);
+            }
             for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
                 if c == pos {
                     continue;
                 }
+                if !share {
+                    self.draw_negatives(word, rng, negatives);
+                }
                 // SAFETY: `context` < vocab size; see `Matrices`.
                 let input = unsafe { row(self.matrices.input, context, dim) };
                 grad.fill(0.0);
-                loss.loss += self.output_step(word, input, grad, alpha, rng);
+                loss.loss += self.output_step(word, negatives, input, grad, alpha);
                 loss.examples += 1;
                 axpy(1.0, grad, input);
             }
@@ -479,6 +509,7 @@ impl WorkerContext<'_> {
         rng: &mut Rng,
         hidden: &mut [f32],
         grad: &mut [f32],
+        negatives: &mut Vec<u32>,
         loss: &mut LossTotals,
     ) {
         let window = self.engine.params.window;
@@ -507,7 +538,8 @@ impl WorkerContext<'_> {
                 hidden.iter_mut().for_each(|h| *h *= inv);
             }
             grad.fill(0.0);
-            loss.loss += self.output_step(word, hidden, grad, alpha, rng);
+            self.draw_negatives(word, rng, negatives);
+            loss.loss += self.output_step(word, negatives, hidden, grad, alpha);
             loss.examples += 1;
             // word2vec.c adds the whole gradient to every context vector, also when averaging.
             for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
@@ -519,16 +551,56 @@ impl WorkerContext<'_> {
         }
     }
 
-    /// Updates the output vectors for predicting `word` from `input`, adds the gradient for
-    /// `input` into `grad`, and returns the example's loss.
+    /// Draws the negative samples for predicting `word` (draws equal to `word` are dropped, as
+    /// in word2vec.c).
+    #[inline(always)]
+    fn draw_negatives(&self, word: u32, rng: &mut Rng, out: &mut Vec<u32>) {
+        out.clear();
+        if let Some(table) = &self.engine.negatives {
+            for _ in 0..self.engine.params.negative {
+                let t = table.sample(rng);
+                if t != word {
+                    out.push(t);
+                }
+            }
+        }
+    }
+
+    /// One logistic-regression step of negative sampling: output vector `target` with `label`.
+    #[inline(always)]
+    fn negative_step(
+        &self,
+        target: u32,
+        label: f32,
+        input: &[f32],
+        grad: &mut [f32],
+        alpha: f32,
+    ) -> f64 {
+        // SAFETY: `target` < vocab size; see `Matrices`.
+        let out = unsafe { row(self.matrices.output_neg, target, self.engine.params.dim) };
+        let f = dot(input, out);
+        let g = if f > MAX_EXP {
+            (label - 1.0) * alpha
+        } else if f < -MAX_EXP {
+            label * alpha
+        } else {
+            (label - self.sigmoid(f)) * alpha
+        };
+        axpy(g, out, grad);
+        axpy(g, input, out);
+        self.loss(if label > 0.0 { f } else { -f })
+    }
+
+    /// Updates the output vectors for predicting `word` (with the drawn `negatives`) from
+    /// `input`, adds the gradient for `input` into `grad`, and returns the example's loss.
     #[inline(always)]
     fn output_step(
         &self,
         word: u32,
+        negatives: &[u32],
         input: &[f32],
         grad: &mut [f32],
         alpha: f32,
-        rng: &mut Rng,
     ) -> f64 {
         let dim = self.engine.params.dim;
         let mut loss = 0f64;
@@ -538,7 +610,7 @@ impl WorkerContext<'_> {
                 let out = unsafe { row(self.matrices.output_hs, point, dim) };
                 let f = dot(input, out);
                 let label = 1.0 - code as f32;
-                loss += neg_log_sigmoid(if code == 0 { f } else { -f });
+                loss += self.loss(if code == 0 { f } else { -f });
                 if f.abs() >= MAX_EXP {
                     continue; // word2vec.c skips saturated nodes in hierarchical softmax
                 }
@@ -547,33 +619,26 @@ impl WorkerContext<'_> {
                 axpy(g, input, out);
             }
         }
-        if let Some(table) = &self.engine.negatives {
-            for d in 0..=self.engine.params.negative {
-                let (target, label) = if d == 0 {
-                    (word, 1.0f32)
-                } else {
-                    let t = table.sample(rng);
-                    if t == word {
-                        continue;
-                    }
-                    (t, 0.0)
-                };
-                // SAFETY: `target` < vocab size; see `Matrices`.
-                let out = unsafe { row(self.matrices.output_neg, target, dim) };
-                let f = dot(input, out);
-                loss += neg_log_sigmoid(if d == 0 { f } else { -f });
-                let g = if f > MAX_EXP {
-                    (label - 1.0) * alpha
-                } else if f < -MAX_EXP {
-                    label * alpha
-                } else {
-                    (label - self.sigmoid(f)) * alpha
-                };
-                axpy(g, out, grad);
-                axpy(g, input, out);
+        if self.engine.negatives.is_some() {
+            loss += self.negative_step(word, 1.0, input, grad, alpha);
+            for &target in negatives {
+                loss += self.negative_step(target, 0.0, input, grad, alpha);
             }
         }
         loss
+    }
+
+    /// `-ln σ(x)` from the table; beyond ±MAX_EXP it is ~0 or ~-x.
+    #[inline(always)]
+    fn loss(&self, x: f32) -> f64 {
+        if x >= MAX_EXP {
+            0.0
+        } else if x <= -MAX_EXP {
+            -x as f64
+        } else {
+            let i = ((x + MAX_EXP) * (EXP_TABLE_SIZE as f32 / MAX_EXP / 2.0)) as usize;
+            self.engine.neg_log_sigmoid[i.min(EXP_TABLE_SIZE - 1)] as f64
+        }
     }
 
     #[inline(always)]
@@ -583,8 +648,7 @@ impl WorkerContext<'_> {
     }
 }
 
-/// `-ln σ(x)` for the loss report (exact; evaluated once per output, cheap next to the dot
-/// products).
+/// `-ln σ(x)`, exactly (used to fill the loss table).
 #[inline(always)]
 fn neg_log_sigmoid(x: f32) -> f64 {
     let x = x as f64;
