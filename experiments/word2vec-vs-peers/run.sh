@@ -8,7 +8,8 @@
 #   DATA     shared data dir                       [<repo>/../shared/data]
 #   TRAIN    our binary                            [<repo>/target/release/train]
 #   CONFIGS  space-separated subset of: sg-ns-e1 sg-ns-e3 cbow-ns-e1 cbow-ns-e3 sg-hs-e1  [all]
-#   TOOLS    space-separated subset of: ours w2v gensim   [all three]
+#   TOOLS    space-separated subset of: ours w2v gensim gensim1w   [ours w2v gensim]
+#            (gensim1w: gensim with one worker, a control for its learning-rate decay)
 #   THREADS  training threads                      [2]
 #   CROSSCHECK 1 = also evaluate run 1 of every (config, tool) with gensim_eval.py (when our
 #              evaluator is the main one) and word2vec.c's compute-accuracy   [1]
@@ -152,7 +153,14 @@ one_run() {
       cmd=("$PY" "$HERE/gensim_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
            --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
            --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads "$THREADS" --seed 1) ;;
-    *) echo "unknown tool '$tool' (TOOLS may hold: ours w2v gensim)" >&2; exit 2 ;;
+    gensim1w)
+      # Control: gensim with one worker. In corpus_file mode each worker decays alpha by its own
+      # sentence count over the whole corpus's, so with 2 workers alpha only falls halfway per
+      # epoch; one worker gets the linear decay to min_alpha that the other tools use.
+      cmd=("$PY" "$HERE/gensim_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
+           --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
+           --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads 1 --seed 1) ;;
+    *) echo "unknown tool '$tool' (TOOLS may hold: ours w2v gensim gensim1w)" >&2; exit 2 ;;
   esac
   printf '%q ' "${cmd[@]}" > "$dir/cmd.txt"; echo >> "$dir/cmd.txt"
   log "$config $tool run $run: training"
@@ -210,7 +218,7 @@ config_params() {
 # ---------------------------------------------------------------- benchmark
 for config in $CONFIGS; do config_params "$config" > /dev/null || exit 2; done
 for tool in $TOOLS; do
-  case "$tool" in ours|w2v|gensim) ;; *) echo "unknown tool '$tool' (TOOLS may hold: ours w2v gensim)" >&2; exit 2 ;; esac
+  case "$tool" in ours|w2v|gensim|gensim1w) ;; *) echo "unknown tool '$tool' (TOOLS may hold: ours w2v gensim gensim1w)" >&2; exit 2 ;; esac
 done
 if [[ "${APPEND:-0}" != 1 || ! -s "$RAW" ]]; then
   echo "corpus,config,tool,run,arch,hs,negative,alpha,epochs,tokens,wall_s,user_s,sys_s,max_rss_kib,words_per_s,vocab,status,evaluator,eval_json,vectors" > "$RAW"

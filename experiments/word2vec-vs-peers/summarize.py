@@ -10,8 +10,9 @@ import os
 import statistics
 import sys
 
-TOOL_NAMES = {"ours": "ours", "w2v": "word2vec.c", "gensim": "gensim 4.4.0"}
-TOOL_ORDER = ["ours", "w2v", "gensim"]
+TOOL_NAMES = {"ours": "ours", "w2v": "word2vec.c", "gensim": "gensim 4.4.0",
+              "gensim1w": "gensim 4.4.0, 1 worker (control)"}
+TOOL_ORDER = ["ours", "w2v", "gensim", "gensim1w"]
 
 
 def fnum(x):

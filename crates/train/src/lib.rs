@@ -2,6 +2,7 @@
 //! configs, with run folders and TensorBoard logs, plus queries and evaluation of trained
 //! vectors. `main.rs` only calls [`main`]; the integration tests use the modules directly.
 
+pub mod atomic;
 pub mod config;
 pub mod progress;
 pub mod queries;
@@ -28,8 +29,9 @@ pub struct RunArgs {
     /// TOML config file (see configs/ for commented examples)
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
-    /// Override one config key by its dotted path; the value is a TOML value
-    /// (e.g. --set model.dim=300 --set model.arch='"cbow"'); repeatable
+    /// Override one config key by its dotted path; the value is parsed as TOML, and a bare word
+    /// that is not valid TOML is taken as a string (--set model.dim=300 --set model.arch=cbow);
+    /// repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Run folder for config.toml, outputs and TensorBoard events
@@ -38,6 +40,7 @@ pub struct RunArgs {
     out: Option<PathBuf>,
 }
 
+/// The subcommands of `train`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train word vectors (skip-gram or CBOW) on a corpus
@@ -46,7 +49,8 @@ pub enum Command {
     Encoder {
         #[command(flatten)]
         run: RunArgs,
-        /// Continue from the newest complete checkpoint in the run folder
+        /// Continue from the newest complete checkpoint in the run folder (the encoder is not
+        /// built yet)
         #[arg(long)]
         resume: bool,
     },
@@ -87,11 +91,12 @@ pub enum Command {
         /// Vectors file (word2vec .bin or .txt format)
         #[arg(long, value_name = "FILE")]
         vectors: PathBuf,
-        /// A
+        /// A: first word of the known pair (e.g. man)
         a: String,
-        /// B
+        /// B: second word of the known pair (e.g. king)
         b: String,
-        /// C
+        /// C: first word of the pair to complete (e.g. woman); the answers are the D with
+        /// A:B = C:D
         c: String,
         /// How many answers to print
         #[arg(long, value_name = "N", default_value_t = 10)]
@@ -119,20 +124,50 @@ pub enum Command {
 /// Parses the command line, runs it, and turns an error into one `error: ...` line on stderr
 /// and a non-zero exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A bug must still end in one line, not a panic message and a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{place}: {}", one_line(&message));
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's own message is several lines (usage, hint); keep its first line.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {}; see train --help", one_line(first));
+            return ExitCode::from(2);
+        }
+    };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the context chain joined by ": ", never a backtrace (RUST_BACKTRACE is
             // set on these machines, and returning the error from main would print one).
-            let message = format!("{e:#}")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            eprintln!("error: {message}");
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Collapses all whitespace (newlines included) to single spaces.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Runs one subcommand.

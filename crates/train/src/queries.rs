@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
-use word2vec::{AnalogyResult, Embeddings, Index, Neighbour, SimilarityResult};
+use word2vec::{
+    AnalogyResult, AnalogySet, Embeddings, Index, Neighbour, SimilarityResult, SimilaritySet,
+};
 
 fn load(vectors: &Path) -> Result<Index> {
     let e = Embeddings::read(vectors).context("reading vectors")?;
@@ -37,14 +39,23 @@ fn print_neighbours(found: &[Neighbour], json: bool) -> Result<()> {
     emit(&out)
 }
 
+fn check_top(top: usize) -> Result<()> {
+    if top == 0 {
+        bail!("--top 0: allowed is N >= 1");
+    }
+    Ok(())
+}
+
 /// `train similar`.
 pub fn similar(vectors: &Path, word: &str, top: usize, json: bool) -> Result<()> {
+    check_top(top)?;
     let found = load(vectors)?.similar(word, top)?;
     print_neighbours(&found, json)
 }
 
 /// `train analogy`.
 pub fn analogy(vectors: &Path, [a, b, c]: [&str; 3], top: usize, json: bool) -> Result<()> {
+    check_top(top)?;
     let found = load(vectors)?.analogy(a, b, c, top)?;
     print_neighbours(&found, json)
 }
@@ -93,12 +104,21 @@ pub fn eval(
     if restrict == 0 {
         bail!("--restrict 0: allowed is N >= 1");
     }
+    // Read every set first: a malformed file fails before the vectors are loaded.
+    let analogy_sets = analogy
+        .iter()
+        .map(|p| AnalogySet::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let similarity_sets = similarity
+        .iter()
+        .map(|p| SimilaritySet::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let index = load(vectors)?;
     let mut out = String::new();
     let mut analogies = Map::new();
     let mut similarities = Map::new();
-    for path in analogy {
-        let r = index.evaluate_analogies(path, restrict)?;
+    for (path, set) in analogy.iter().zip(&analogy_sets) {
+        let r = index.evaluate_analogies(set, restrict);
         if !json {
             writeln!(
                 out,
@@ -122,8 +142,8 @@ pub fn eval(
         }
         analogies.insert(set_name(path), analogy_json(&r));
     }
-    for path in similarity {
-        let r = index.evaluate_similarity(path)?;
+    for (path, set) in similarity.iter().zip(&similarity_sets) {
+        let r = index.evaluate_similarity(set);
         if !json {
             writeln!(
                 out,

@@ -5,13 +5,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use word2vec::{Embeddings, EpochSummary, Format, Index, Progress, Vocab};
+use word2vec::{
+    AnalogySet, Embeddings, EpochSummary, Format, Index, Progress, SimilaritySet, Vocab,
+};
 
-use crate::config::{W2vEval, Word2VecConfig};
+use crate::atomic::write_atomic;
+use crate::config::Word2VecConfig;
 use crate::progress::{Display, human};
 use crate::queries::set_name;
 use crate::run as run_dir;
-use crate::tensorboard::{EventWriter, write_atomic, write_projector};
+use crate::tensorboard::{EventWriter, write_projector};
 
 /// Values sampled for the per-epoch histogram of vector components (enough for its shape).
 const HISTOGRAM_SAMPLE: usize = 200_000;
@@ -23,16 +26,12 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
         .map_err(|e| anyhow!("{}: {e}", config_path.display()))?;
     // Fail before creating anything when an input is missing.
     word2vec::check_corpus_path(&cfg.data.corpus).context("data.corpus")?;
-    for (key, files) in [
-        ("eval.analogy", &cfg.eval.analogy),
-        ("eval.similarity", &cfg.eval.similarity),
-    ] {
-        for f in files {
-            if !f.is_file() {
-                return Err(anyhow!("{key}: {}: not a readable file", f.display()));
-            }
-        }
-    }
+    // Evaluation sets are read now, so a bad one fails before hours of training, not after.
+    let eval = EvalSets {
+        analogy: read_sets(&cfg.eval.analogy, "eval.analogy", AnalogySet::read)?,
+        similarity: read_sets(&cfg.eval.similarity, "eval.similarity", SimilaritySet::read)?,
+        restrict: cfg.eval.restrict,
+    };
     let dir = run_dir::create(out, config_path)?;
     let config_text = run_dir::write_config(&dir, &cfg)?;
     let mut tb = EventWriter::create(&dir).context("creating the TensorBoard event file")?;
@@ -72,7 +71,7 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
     let mut observer = Observer {
         display: Display::new(vocab.total() * params.epochs as u64, "words"),
         tb: &mut tb,
-        eval: &cfg.eval,
+        eval: &eval,
         error: None,
     };
     let vectors = word2vec::train(
@@ -84,9 +83,9 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
         &mut observer,
     )?;
     observer.display.finish();
-    if let Some(e) = observer.error.take() {
-        return Err(e);
-    }
+    // A logging failure (disk full for the event file, say) is reported, but only after the
+    // vectors it did not affect are saved.
+    let log_error = observer.error.take();
 
     for (enabled, name, format) in [
         (cfg.output.binary, "vectors.bin", Format::Binary),
@@ -111,14 +110,35 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
         )
         .context("writing the Embedding Projector files")?;
     }
+    if let Some(e) = log_error {
+        return Err(e.context("logging to TensorBoard"));
+    }
     tb.flush()?;
     Ok(())
+}
+
+/// The evaluation sets of a run, read before training starts.
+struct EvalSets {
+    analogy: Vec<(String, AnalogySet)>,
+    similarity: Vec<(String, SimilaritySet)>,
+    restrict: usize,
+}
+
+fn read_sets<T>(
+    paths: &[std::path::PathBuf],
+    key: &str,
+    read: impl Fn(&Path) -> word2vec::Result<T>,
+) -> Result<Vec<(String, T)>> {
+    paths
+        .iter()
+        .map(|p| Ok((set_name(p), read(p).context(key.to_string())?)))
+        .collect()
 }
 
 struct Observer<'a> {
     display: Display,
     tb: &'a mut EventWriter,
-    eval: &'a W2vEval,
+    eval: &'a EvalSets,
     error: Option<anyhow::Error>,
 }
 
@@ -142,7 +162,7 @@ impl Observer<'_> {
     }
 
     fn log_epoch(&mut self, s: &EpochSummary, vectors: &Embeddings) -> Result<()> {
-        let step = s.words * s.epoch as u64;
+        let step = s.words_done;
         self.display.println(&format!(
             "epoch {}: loss {:.4} over {} examples, {} words in {:.1}s ({} words/s)",
             s.epoch,
@@ -155,33 +175,27 @@ impl Observer<'_> {
         self.tb.scalar("train/epoch_loss", step, s.loss)?;
         let stride = (vectors.data().len() / HISTOGRAM_SAMPLE).max(1);
         let sample: Vec<f32> = vectors.data().iter().step_by(stride).copied().collect();
-        self.tb.histogram("vectors/input", step, &sample)?;
+        if sample.iter().any(|x| x.is_finite()) {
+            self.tb.histogram("vectors/input", step, &sample)?;
+        }
         if !self.eval.analogy.is_empty() || !self.eval.similarity.is_empty() {
             let index = Index::new(vectors);
-            for path in &self.eval.analogy {
-                let r = index.evaluate_analogies(path, self.eval.restrict)?;
-                self.tb.scalar(
-                    &format!("eval/analogy/{}", set_name(path)),
-                    step,
-                    r.accuracy,
-                )?;
+            for (name, set) in &self.eval.analogy {
+                let r = index.evaluate_analogies(set, self.eval.restrict);
+                self.tb
+                    .scalar(&format!("eval/analogy/{name}"), step, r.accuracy)?;
                 self.display.println(&format!(
-                    "  analogy {}: {:.2}% (coverage {:.1}%)",
-                    set_name(path),
+                    "  analogy {name}: {:.2}% (coverage {:.1}%)",
                     100.0 * r.accuracy,
                     100.0 * r.coverage
                 ));
             }
-            for path in &self.eval.similarity {
-                let r = index.evaluate_similarity(path)?;
-                self.tb.scalar(
-                    &format!("eval/similarity/{}", set_name(path)),
-                    step,
-                    r.spearman,
-                )?;
+            for (name, set) in &self.eval.similarity {
+                let r = index.evaluate_similarity(set);
+                self.tb
+                    .scalar(&format!("eval/similarity/{name}"), step, r.spearman)?;
                 self.display.println(&format!(
-                    "  similarity {}: spearman {:.4} (coverage {:.1}%)",
-                    set_name(path),
+                    "  similarity {name}: spearman {:.4} (coverage {:.1}%)",
                     r.spearman,
                     100.0 * r.coverage
                 ));

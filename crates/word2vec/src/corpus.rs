@@ -16,6 +16,11 @@ use crate::error::{Error, Result};
 /// is 1000; gensim's is 10,000, which keeps more context across the cut).
 pub const MAX_SENTENCE_TOKENS: usize = 10_000;
 
+/// Longest token kept, in bytes; longer runs of non-space bytes (a file with no whitespace, a
+/// base64 blob) are cut here, at a character boundary, so memory stays bounded. word2vec.c cuts
+/// at 100 bytes; real words are far shorter than either.
+pub const MAX_TOKEN_BYTES: usize = 1000;
+
 /// Read buffer: large enough that the per-call overhead of `fill_buf` disappears.
 const READ_BUFFER_BYTES: usize = 1 << 20;
 
@@ -182,7 +187,7 @@ impl CorpusReader {
                         consumed = i + 1;
                         break;
                     }
-                } else {
+                } else if self.token.len() < MAX_TOKEN_BYTES {
                     self.token.push(byte);
                 }
             }
@@ -218,6 +223,15 @@ fn finish_token_into(
     invalid: &mut u64,
     batch: &mut TokenBatch,
 ) {
+    if token.len() >= MAX_TOKEN_BYTES {
+        // Cut, possibly inside a character: drop the incomplete tail rather than count it as
+        // invalid UTF-8.
+        if let Err(e) = std::str::from_utf8(token)
+            && e.error_len().is_none()
+        {
+            token.truncate(e.valid_up_to());
+        }
+    }
     if lowercase && token.is_ascii() {
         token.make_ascii_lowercase();
     }
@@ -294,6 +308,23 @@ mod tests {
             vec![MAX_SENTENCE_TOKENS, MAX_SENTENCE_TOKENS, 5]
         );
         assert_eq!(s[1][0], format!("w{MAX_SENTENCE_TOKENS}"));
+    }
+
+    #[test]
+    fn overlong_tokens_are_cut_at_a_character_boundary() {
+        let mut text = "é".repeat(MAX_TOKEN_BYTES); // 2 bytes each
+        text.push_str(" next\n");
+        let mut r = reader(text.as_bytes(), false);
+        let s = sentences(&mut r);
+        assert_eq!(s[0][0], "é".repeat(MAX_TOKEN_BYTES / 2));
+        assert_eq!(s[0][1], "next");
+        assert_eq!(r.invalid_utf8_tokens(), 0);
+        let mut odd = vec![b'a'];
+        odd.extend("é".repeat(MAX_TOKEN_BYTES).bytes());
+        let mut r = reader(&odd, false);
+        let s = sentences(&mut r);
+        assert_eq!(s[0][0].len(), MAX_TOKEN_BYTES - 1);
+        assert_eq!(r.invalid_utf8_tokens(), 0);
     }
 
     #[test]

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 /// Everything that can go wrong while reading a corpus, training, or reading/writing vectors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An I/O failure on a named file.
-    #[error("{}: {source}", path.display())]
+    /// An I/O failure on a named file. The I/O error is part of the message, not a separate
+    /// `source`, so an error chain prints it once.
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file being read or written.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The corpus path names a directory, not a file.
     #[error("{}: is a directory, expected a .txt or .gz corpus file", .0.display())]
@@ -58,7 +59,7 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

@@ -15,6 +15,8 @@ pub struct Index {
     words: Vec<String>,
     dim: usize,
     unit: Vec<f32>,
+    /// Word → id.
+    exact: HashMap<String, u32>,
     /// Lowercased word → first (most frequent) id with that lowercase form.
     lower: HashMap<String, u32>,
 }
@@ -40,13 +42,16 @@ impl Index {
             }
         }
         let mut lower = HashMap::with_capacity(e.len());
+        let mut exact = HashMap::with_capacity(e.len());
         for (i, w) in e.words().iter().enumerate() {
             lower.entry(w.to_lowercase()).or_insert(i as u32);
+            exact.entry(w.clone()).or_insert(i as u32);
         }
         Index {
             words: e.words().to_vec(),
             dim,
             unit,
+            exact,
             lower,
         }
     }
@@ -57,16 +62,19 @@ impl Index {
 
     /// The id of `word`: exact match first, then case-insensitive.
     pub fn id(&self, word: &str) -> Result<u32> {
-        self.words
-            .iter()
-            .position(|w| w == word)
-            .map(|i| i as u32)
-            .or_else(|| self.lower.get(&word.to_lowercase()).copied())
+        self.exact
+            .get(word)
+            .or_else(|| self.lower.get(&word.to_lowercase()))
+            .copied()
             .ok_or_else(|| Error::UnknownWord(word.to_string()))
     }
 
     /// The `top` words closest to `query` among the first `limit` words, excluding `exclude`.
     fn nearest(&self, query: &[f32], limit: usize, exclude: &[u32], top: usize) -> Vec<(u32, f32)> {
+        let top = top.min(self.words.len());
+        if top == 0 {
+            return Vec::new();
+        }
         let mut best: Vec<(u32, f32)> = Vec::with_capacity(top + 1);
         for i in 0..limit.min(self.words.len()) as u32 {
             if exclude.contains(&i) {
@@ -119,70 +127,133 @@ impl Index {
         self.nearest(&query, limit, &[a, b, c], top)
     }
 
-    /// Analogy accuracy on a questions-words file: questions whose four words (case-insensitive)
-    /// are among the `restrict` most frequent words are answered by 3CosAdd over those words.
-    pub fn evaluate_analogies(&self, path: &Path, restrict: usize) -> Result<AnalogyResult> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    /// Analogy accuracy on a questions-words set, as gensim's
+    /// `evaluate_word_analogies(restrict_vocab=restrict, case_insensitive=True)` computes it:
+    /// questions whose four words (lowercased) are among the `restrict` most frequent words are
+    /// answered by 3CosAdd over those words; a candidate equal to A, B or C (case-insensitively)
+    /// is skipped, and the answer is right when it equals D case-insensitively.
+    pub fn evaluate_analogies(&self, set: &AnalogySet, restrict: usize) -> AnalogyResult {
         let limit = restrict.min(self.words.len());
         // Lowercase form -> most frequent id among the first `limit` words.
         let mut ok: HashMap<String, u32> = HashMap::new();
         for (i, w) in self.words[..limit].iter().enumerate() {
             ok.entry(w.to_lowercase()).or_insert(i as u32);
         }
-        let mut sections: Vec<(String, SectionResult)> = Vec::new();
-        let mut questions = 0usize;
+        let mut sections = BTreeMap::new();
+        for (name, questions) in &set.sections {
+            let section: &mut SectionResult = sections.entry(name.clone()).or_default();
+            for q in questions {
+                let ids: Option<Vec<u32>> = q.iter().map(|w| ok.get(w).copied()).collect();
+                let Some(ids) = ids else { continue };
+                section.total += 1;
+                // Three more than needed: case variants of A, B or C may come first.
+                let found = self.analogy_ids([ids[0], ids[1], ids[2]], limit, 4);
+                let answer = found
+                    .iter()
+                    .map(|&(i, _)| self.words[i as usize].to_lowercase())
+                    .find(|w| !q[..3].contains(w));
+                if answer.as_deref() == Some(q[3].as_str()) {
+                    section.correct += 1;
+                }
+            }
+        }
+        let correct = sections.values().map(|s| s.correct).sum::<usize>();
+        let covered = sections.values().map(|s| s.total).sum::<usize>();
+        AnalogyResult {
+            accuracy: ratio(correct, covered),
+            coverage: ratio(covered, set.questions),
+            correct,
+            covered,
+            questions: set.questions,
+            sections,
+        }
+    }
+
+    /// Spearman correlation between cosine similarities and human scores over the pairs of `set`
+    /// whose words are both known (case-insensitive; the whole vocabulary is searched, which for
+    /// vocabularies under 300,000 words equals gensim's `evaluate_word_pairs` default).
+    pub fn evaluate_similarity(&self, set: &SimilaritySet) -> SimilarityResult {
+        let (mut human, mut model) = (Vec::new(), Vec::new());
+        for (w1, w2, score) in &set.pairs {
+            let (Some(&a), Some(&b)) = (self.lower.get(w1), self.lower.get(w2)) else {
+                continue;
+            };
+            human.push(*score);
+            model.push(
+                self.row(a)
+                    .iter()
+                    .zip(self.row(b))
+                    .map(|(x, y)| x * y)
+                    .sum::<f32>() as f64,
+            );
+        }
+        SimilarityResult {
+            spearman: spearman(&human, &model),
+            coverage: ratio(human.len(), set.pairs.len()),
+            covered: human.len(),
+            pairs: set.pairs.len(),
+        }
+    }
+}
+
+/// An analogy file in the questions-words format (`: section` lines, then `a b c d`
+/// questions), read and checked before any training starts. Words are lowercased.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalogySet {
+    sections: Vec<(String, Vec<[String; 4]>)>,
+    questions: usize,
+}
+
+impl AnalogySet {
+    /// Reads and checks `path`; a malformed line is an error naming the file and line.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut sections: Vec<(String, Vec<[String; 4]>)> = Vec::new();
+        let mut questions = 0;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() {
                 continue;
             }
             if let Some(name) = line.strip_prefix(':') {
-                sections.push((name.trim().to_string(), SectionResult::default()));
+                sections.push((name.trim().to_string(), Vec::new()));
                 continue;
             }
             let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
-            if words.len() != 4 {
+            let Ok(q) = <[String; 4]>::try_from(words) else {
                 return Err(Error::format(
                     path,
-                    format!("line {}: expected 4 words, found {}", n + 1, words.len()),
+                    format!("line {}: expected 4 words", n + 1),
                 ));
-            }
-            if sections.is_empty() {
+            };
+            let Some((_, section)) = sections.last_mut() else {
                 return Err(Error::format(
                     path,
                     format!("line {}: question before any `: section` line", n + 1),
                 ));
-            }
+            };
+            section.push(q);
             questions += 1;
-            let section = &mut sections.last_mut().map(|s| &mut s.1);
-            let Some(section) = section else { continue };
-            let ids: Option<Vec<u32>> = words.iter().map(|w| ok.get(w).copied()).collect();
-            let Some(ids) = ids else { continue };
-            section.total += 1;
-            let best = self.analogy_ids([ids[0], ids[1], ids[2]], limit, 1);
-            if best.first().is_some_and(|&(i, _)| i == ids[3]) {
-                section.correct += 1;
-            }
         }
-        let correct = sections.iter().map(|s| s.1.correct).sum::<usize>();
-        let covered = sections.iter().map(|s| s.1.total).sum::<usize>();
-        Ok(AnalogyResult {
-            accuracy: ratio(correct, covered),
-            coverage: ratio(covered, questions),
-            correct,
-            covered,
+        Ok(AnalogySet {
+            sections,
             questions,
-            sections: sections.into_iter().collect(),
         })
     }
+}
 
-    /// Spearman correlation between cosine similarities and human scores on a word-pair file
-    /// (`word1 word2 score` separated by tabs or spaces; lines starting with `#` are comments),
-    /// over the pairs whose words are both known (case-insensitive).
-    pub fn evaluate_similarity(&self, path: &Path) -> Result<SimilarityResult> {
+/// A word-pair similarity file (`word1 word2 score`, tabs or spaces; `#` starts a comment line),
+/// read and checked before any training starts. Words are lowercased.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimilaritySet {
+    pairs: Vec<(String, String, f64)>,
+}
+
+impl SimilaritySet {
+    /// Reads and checks `path`; a malformed line is an error naming the file and line.
+    pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let (mut human, mut model) = (Vec::new(), Vec::new());
-        let mut pairs = 0;
+        let mut pairs = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -198,28 +269,9 @@ impl Index {
             let score: f64 = score.parse().map_err(|_| {
                 Error::format(path, format!("line {}: {score:?} is not a number", n + 1))
             })?;
-            pairs += 1;
-            let (Some(&a), Some(&b)) = (
-                self.lower.get(&w1.to_lowercase()),
-                self.lower.get(&w2.to_lowercase()),
-            ) else {
-                continue;
-            };
-            human.push(score);
-            model.push(
-                self.row(a)
-                    .iter()
-                    .zip(self.row(b))
-                    .map(|(x, y)| x * y)
-                    .sum::<f32>() as f64,
-            );
+            pairs.push((w1.to_lowercase(), w2.to_lowercase(), score));
         }
-        Ok(SimilarityResult {
-            spearman: spearman(&human, &model),
-            coverage: ratio(human.len(), pairs),
-            covered: human.len(),
-            pairs,
-        })
+        Ok(SimilaritySet { pairs })
     }
 }
 
@@ -352,7 +404,8 @@ mod tests {
         )
         .unwrap();
         let ix = tiny();
-        let r = ix.evaluate_analogies(&path, 30000).unwrap();
+        let set = AnalogySet::read(&path).unwrap();
+        let r = ix.evaluate_analogies(&set, 30000);
         assert_eq!((r.correct, r.covered, r.questions), (1, 2, 3));
         assert!((r.accuracy - 0.5).abs() < 1e-12 && (r.coverage - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(
@@ -370,8 +423,52 @@ mod tests {
             }
         );
         // Restricting to the 4 most frequent words drops "woman" and "apple".
-        let r = ix.evaluate_analogies(&path, 4).unwrap();
+        let r = ix.evaluate_analogies(&set, 4);
         assert_eq!(r.covered, 0);
+    }
+
+    #[test]
+    fn case_variants_of_question_words_are_skipped_like_gensim() {
+        // b - a + c = (1, -1) is exactly "King", a case variant of B, which gensim skips; the
+        // next candidate is queen.
+        let rows: [(&str, [f32; 2]); 5] = [
+            ("king", [1.0, 1.0]),
+            ("queen", [1.0, -0.9]),
+            ("man", [0.0, 1.0]),
+            ("woman", [0.0, -1.0]),
+            ("King", [1.0, -1.0]),
+        ];
+        let words = rows.iter().map(|r| r.0.to_string()).collect();
+        let data = rows.iter().flat_map(|r| r.1).collect();
+        let ix = Index::new(&Embeddings::new(words, 2, data).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.txt");
+        std::fs::write(&path, ": s\nman king woman queen\n").unwrap();
+        let r = ix.evaluate_analogies(&AnalogySet::read(&path).unwrap(), 100);
+        assert_eq!((r.correct, r.covered), (1, 1));
+        assert_eq!(
+            ix.analogy("man", "king", "woman", 1).unwrap()[0].word,
+            "King"
+        );
+    }
+
+    #[test]
+    fn malformed_analogy_lines_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.txt");
+        std::fs::write(&path, ": s\na b c\n").unwrap();
+        let e = AnalogySet::read(&path).unwrap_err().to_string();
+        assert!(e.contains("q.txt") && e.contains("line 2"), "{e}");
+        std::fs::write(&path, "a b c d\n").unwrap();
+        let e = AnalogySet::read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 1: question before"), "{e}");
+    }
+
+    #[test]
+    fn top_zero_and_huge_top_do_not_panic() {
+        let ix = tiny();
+        assert!(ix.similar("king", 0).unwrap().is_empty());
+        assert_eq!(ix.similar("king", usize::MAX).unwrap().len(), 5);
     }
 
     #[test]
@@ -384,11 +481,11 @@ mod tests {
             "# comment\nking\tman\t9\nking\tqueen\t5\nking\tapple\t1\nking\tzzz\t3\n",
         )
         .unwrap();
-        let r = tiny().evaluate_similarity(&path).unwrap();
+        let r = tiny().evaluate_similarity(&SimilaritySet::read(&path).unwrap());
         assert!((r.spearman - 1.0).abs() < 1e-12, "{}", r.spearman);
         assert_eq!((r.covered, r.pairs), (3, 4));
         std::fs::write(&path, "king\tman\tx\n").unwrap();
-        let e = tiny().evaluate_similarity(&path).unwrap_err();
+        let e = SimilaritySet::read(&path).unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
     }
 

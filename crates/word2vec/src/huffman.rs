@@ -113,6 +113,9 @@ mod tests {
         let codes: Vec<String> = (0..6)
             .map(|w| h.code(w).iter().map(|b| (b'0' + b) as char).collect())
             .collect();
+        // The exact codes word2vec.c's CreateBinaryTree assigns (computed by hand from its
+        // two-cursor construction: the second node taken at each merge gets code 1).
+        assert_eq!(codes, ["0", "111", "101", "100", "1101", "1100"]);
         for a in &codes {
             for b in &codes {
                 assert!(a == b || !b.starts_with(a.as_str()), "{a} prefixes {b}");

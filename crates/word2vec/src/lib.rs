@@ -26,7 +26,10 @@ mod vocab;
 
 pub use corpus::{CorpusReader, MAX_SENTENCE_TOKENS, TokenBatch, check_corpus_path};
 pub use error::{Error, Result};
-pub use eval::{AnalogyResult, Index, Neighbour, SectionResult, SimilarityResult, spearman};
+pub use eval::{
+    AnalogyResult, AnalogySet, Index, Neighbour, SectionResult, SimilarityResult, SimilaritySet,
+    spearman,
+};
 pub use huffman::Huffman;
 pub use sampling::{NegativeTable, Rng, keep_thresholds};
 pub use train::{Arch, EpochSummary, Observer, Progress, TrainParams, train};

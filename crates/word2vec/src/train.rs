@@ -108,6 +108,9 @@ impl TrainParams {
         if self.epochs == 0 {
             return bad("epochs must be at least 1");
         }
+        if self.threads > 1024 {
+            return bad("threads must be at most 1024");
+        }
         if !(self.alpha > 0.0 && self.alpha.is_finite()) {
             return bad("alpha must be positive");
         }
@@ -159,6 +162,8 @@ pub struct EpochSummary {
     pub examples: u64,
     /// Vocabulary words read in the epoch, before subsampling.
     pub words: u64,
+    /// Vocabulary words read since training started (the step of per-epoch logs).
+    pub words_done: u64,
     /// Time the epoch took.
     pub elapsed: Duration,
 }
@@ -193,14 +198,17 @@ pub fn train(
     let words_total = vocab.total() * params.epochs as u64;
     let words_done = AtomicU64::new(0);
     let start = Instant::now();
-    let mut input = Embeddings::new(vocab.words().to_vec(), params.dim, engine.init_input())?;
+    let mut input = Embeddings::new(vocab.words().to_vec(), params.dim, engine.init_input()?)?;
     let mut output_neg = if params.negative > 0 {
-        vec![0f32; vocab.len() * params.dim]
+        zeros(vocab.len(), params.dim)?
     } else {
         Vec::new()
     };
     let mut output_hs = if params.hs {
-        vec![0f32; engine.huffman.as_ref().map_or(1, Huffman::inner_nodes) * params.dim]
+        zeros(
+            engine.huffman.as_ref().map_or(1, Huffman::inner_nodes),
+            params.dim,
+        )?
     } else {
         Vec::new()
     };
@@ -242,12 +250,19 @@ pub fn train(
                 .collect();
             let mut last_report = Instant::now();
             let mut last_words = words_done.load(Ordering::Relaxed);
-            while running.load(Ordering::Acquire) > 0 {
-                std::thread::sleep(Duration::from_millis(20));
-                if last_report.elapsed() >= report_every {
+            loop {
+                let finished = running.load(Ordering::Acquire) == 0;
+                if !finished {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                // Report every `report_every`, and once more for the tail of the epoch.
+                if finished || last_report.elapsed() >= report_every {
                     let now_words = words_done.load(Ordering::Relaxed);
                     let loss = std::mem::take(&mut *lock(&interval)).mean();
                     let secs = last_report.elapsed().as_secs_f64();
+                    if finished && loss.is_none() {
+                        break;
+                    }
                     observer.progress(&Progress {
                         epoch: epoch + 1,
                         epochs: params.epochs,
@@ -260,6 +275,9 @@ pub fn train(
                     });
                     last_report = Instant::now();
                     last_words = now_words;
+                }
+                if finished {
+                    break;
                 }
             }
             handles
@@ -280,14 +298,30 @@ pub fn train(
             loss: totals.mean().unwrap_or(f64::NAN),
             examples: totals.examples,
             words: words_done.load(Ordering::Relaxed) - words_at_epoch_start,
+            words_done: words_done.load(Ordering::Relaxed),
             elapsed: epoch_start.elapsed(),
         };
         observer.epoch_end(&summary, &input);
     }
     // Keep the output matrices alive until here: the raw pointers in `matrices` point into them.
     drop((output_neg, output_hs));
-    let _ = &mut input;
     Ok(input)
+}
+
+/// A zeroed `rows × dim` matrix, or a clear error when it cannot be allocated (instead of an
+/// abort).
+fn zeros(rows: usize, dim: usize) -> Result<Vec<f32>> {
+    let too_big = || {
+        Error::InvalidParameter(format!(
+            "a {rows} x {dim} matrix ({:.1} GiB) cannot be allocated; lower model.dim or data.max_vocab",
+            rows as f64 * dim as f64 * 4.0 / (1u64 << 30) as f64
+        ))
+    };
+    let cells = rows.checked_mul(dim).ok_or_else(too_big)?;
+    let mut m = Vec::new();
+    m.try_reserve_exact(cells).map_err(|_| too_big())?;
+    m.resize(cells, 0.0);
+    Ok(m)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -325,7 +359,7 @@ struct Matrices {
 unsafe impl Sync for Matrices {}
 
 /// Everything about a run that does not change while it trains.
-struct Engine {
+struct Engine<'v> {
     params: TrainParams,
     keep: Vec<u32>,
     negatives: Option<NegativeTable>,
@@ -334,11 +368,11 @@ struct Engine {
     /// `-ln σ(x)` on the same grid as `sigmoid`, for the loss report: exact `ln`/`exp` per output
     /// cost a quarter of the run time.
     neg_log_sigmoid: Vec<f32>,
-    vocab: Vocab,
+    vocab: &'v Vocab,
 }
 
-impl Engine {
-    fn new(vocab: &Vocab, params: &TrainParams) -> Self {
+impl<'v> Engine<'v> {
+    fn new(vocab: &'v Vocab, params: &TrainParams) -> Self {
         let sigmoid = (0..EXP_TABLE_SIZE)
             .map(|i| {
                 let x = (i as f32 / EXP_TABLE_SIZE as f32 * 2.0 - 1.0) * MAX_EXP;
@@ -359,17 +393,20 @@ impl Engine {
             negatives: (params.negative > 0).then(|| NegativeTable::new(vocab.counts())),
             huffman: params.hs.then(|| Huffman::new(vocab.counts())),
             sigmoid,
-            vocab: vocab.clone(),
+            vocab,
         }
     }
 
     /// U(-0.5/dim, 0.5/dim), as word2vec.c initialises the input vectors.
-    fn init_input(&self) -> Vec<f32> {
+    fn init_input(&self) -> Result<Vec<f32>> {
         let dim = self.params.dim;
-        let mut rng = Rng::new(self.params.seed);
-        (0..self.vocab.len() * dim)
-            .map(|_| (((rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32) - 0.5) / dim as f32)
-            .collect()
+        // A stream of its own: the workers' seeds are derived differently.
+        let mut rng = Rng::new(self.params.seed ^ 0xD1B5_4A32_D192_ED03);
+        let mut m = zeros(self.vocab.len(), dim)?;
+        for x in &mut m {
+            *x = (((rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32) - 0.5) / dim as f32;
+        }
+        Ok(m)
     }
 
     fn alpha_at(&self, words_done: u64, words_total: u64) -> f64 {
@@ -379,8 +416,18 @@ impl Engine {
     }
 }
 
+/// Per-thread buffers of the hot loop, allocated once.
+struct Scratch {
+    /// CBOW's averaged (or summed) context vector.
+    hidden: Vec<f32>,
+    /// The gradient for the input vector(s) of the current example.
+    grad: Vec<f32>,
+    /// The negatives drawn for the current centre word.
+    negatives: Vec<u32>,
+}
+
 struct WorkerContext<'a> {
-    engine: &'a Engine,
+    engine: &'a Engine<'a>,
     matrices: &'a Matrices,
     reader: &'a Mutex<CorpusReader>,
     words_done: &'a AtomicU64,
@@ -415,9 +462,11 @@ impl WorkerContext<'_> {
         let mut rng = Rng::new(self.seed);
         let mut batch = TokenBatch::default();
         let mut ids: Vec<u32> = Vec::with_capacity(BATCH_TOKENS);
-        let mut hidden = vec![0f32; dim];
-        let mut hidden_grad = vec![0f32; dim];
-        let mut negatives: Vec<u32> = Vec::with_capacity(p.negative);
+        let mut scratch = Scratch {
+            hidden: vec![0f32; dim],
+            grad: vec![0f32; dim],
+            negatives: Vec::with_capacity(p.negative),
+        };
         loop {
             batch.clear();
             if !lock(self.reader).read_batch(&mut batch, BATCH_TOKENS)? {
@@ -438,23 +487,12 @@ impl WorkerContext<'_> {
                 let done = self.words_done.load(Ordering::Relaxed) + words;
                 let alpha = self.engine.alpha_at(done, self.words_total) as f32;
                 match p.arch {
-                    Arch::SkipGram => self.skipgram_sentence(
-                        &ids,
-                        alpha,
-                        &mut rng,
-                        &mut hidden_grad,
-                        &mut negatives,
-                        &mut loss,
-                    ),
-                    Arch::Cbow => self.cbow_sentence(
-                        &ids,
-                        alpha,
-                        &mut rng,
-                        &mut hidden,
-                        &mut hidden_grad,
-                        &mut negatives,
-                        &mut loss,
-                    ),
+                    Arch::SkipGram => {
+                        self.skipgram_sentence(&ids, alpha, &mut rng, &mut scratch, &mut loss)
+                    }
+                    Arch::Cbow => {
+                        self.cbow_sentence(&ids, alpha, &mut rng, &mut scratch, &mut loss)
+                    }
                 }
             }
             self.words_done.fetch_add(words, Ordering::Relaxed);
@@ -469,10 +507,12 @@ impl WorkerContext<'_> {
         ids: &[u32],
         alpha: f32,
         rng: &mut Rng,
-        grad: &mut [f32],
-        negatives: &mut Vec<u32>,
+        scratch: &mut Scratch,
         loss: &mut LossTotals,
     ) {
+        let Scratch {
+            grad, negatives, ..
+        } = scratch;
         let window = self.engine.params.window;
         let dim = self.engine.params.dim;
         let share = self.engine.params.share_negatives;
@@ -507,11 +547,14 @@ impl WorkerContext<'_> {
         ids: &[u32],
         alpha: f32,
         rng: &mut Rng,
-        hidden: &mut [f32],
-        grad: &mut [f32],
-        negatives: &mut Vec<u32>,
+        scratch: &mut Scratch,
         loss: &mut LossTotals,
     ) {
+        let Scratch {
+            hidden,
+            grad,
+            negatives,
+        } = scratch;
         let window = self.engine.params.window;
         let dim = self.engine.params.dim;
         for (pos, &word) in ids.iter().enumerate() {

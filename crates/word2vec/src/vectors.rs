@@ -10,6 +10,10 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// Words longer than this (bytes) are refused when reading: no trained word is this long (the
+/// corpus reader cuts tokens at 1000 bytes), so such a file is corrupt.
+const MAX_WORD_BYTES: usize = 10_000;
+
 /// Dimensions above this are refused when reading (no real embedding has more; a larger header
 /// is corrupt).
 const MAX_DIM: usize = 100_000;
@@ -213,28 +217,30 @@ fn read_binary_records(
         // word2vec.c separates records with '\n' (and gensim tolerates its absence): skip
         // leading newlines, then read up to the space.
         loop {
-            let n = reader
+            let n = (&mut *reader)
+                .take(MAX_WORD_BYTES as u64 + 2)
                 .read_until(b' ', &mut word)
                 .map_err(|e| Error::io(path, e))?;
-            if n == 0 || word.last() != Some(&b' ') {
+            if n == 0 {
                 return Err(Error::format(
                     path,
                     format!("truncated: record {record} of {words} has no word"),
                 ));
             }
-            word.pop();
-            while word.first() == Some(&b'\n') {
-                word.remove(0);
+            if word.last() != Some(&b' ') {
+                let message = if word.len() > MAX_WORD_BYTES {
+                    format!("record {record}: word longer than {MAX_WORD_BYTES} bytes")
+                } else {
+                    format!("truncated: record {record} of {words} ends inside its word")
+                };
+                return Err(Error::format(path, message));
             }
+            word.pop();
+            let newlines = word.iter().take_while(|&&b| b == b'\n').count();
+            word.drain(..newlines);
             if !word.is_empty() {
                 break;
             }
-        }
-        if word.len() > 10_000 {
-            return Err(Error::format(
-                path,
-                format!("record {record}: word longer than 10000 bytes"),
-            ));
         }
         reader.read_exact(&mut floats).map_err(|_| {
             Error::format(

@@ -83,8 +83,9 @@ fn bad_configs_fail_with_one_line_naming_the_key() {
             &["eval.analogy", "nope.txt"],
         ),
     ];
-    for (sets, needles) in cases {
-        let mut args = vec!["word2vec", "--config", cfg, "--out", out];
+    for (i, (sets, needles)) in cases.iter().enumerate() {
+        let out = format!("{out}-{i}");
+        let mut args = vec!["word2vec", "--config", cfg, "--out", &out];
         args.extend_from_slice(sets);
         assert_clean_failure(dir, &args, needles);
     }
@@ -100,19 +101,30 @@ fn bad_configs_fail_with_one_line_naming_the_key() {
         &["broken.toml", "line 1"],
     );
     std::fs::write(dir.join("empty.txt"), "\n \n").unwrap();
+    let args = [
+        "word2vec",
+        "--config",
+        cfg,
+        "--out",
+        "empty-run",
+        "--set",
+        "data.corpus=\"empty.txt\"",
+    ];
+    assert_clean_failure(dir, &args, &["empty.txt", "empty"]);
+    // A folder that already holds a run is refused, and its files are left alone.
+    std::fs::create_dir_all(dir.join("old")).unwrap();
+    std::fs::write(dir.join("old/config.toml"), "x").unwrap();
     assert_clean_failure(
         dir,
-        &[
-            "word2vec",
-            "--config",
-            cfg,
-            "--out",
-            out,
-            "--set",
-            "data.corpus=\"empty.txt\"",
-        ],
-        &["empty.txt", "empty"],
+        &["word2vec", "--config", cfg, "--out", "old"],
+        &["already holds a run"],
     );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("old/config.toml")).unwrap(),
+        "x"
+    );
+    // Command-line misuse is one line too (clap's usage text is cut).
+    assert_clean_failure(dir, &["word2vec", "--config", cfg, "--bogus"], &["--bogus"]);
 }
 
 #[test]

@@ -72,23 +72,8 @@ fn training_learns_writes_outputs_and_logs_to_tensorboard() {
     );
     assert_eq!(bin.dim(), 16);
     // It learned the two clusters.
-    let index = Index::new(&bin);
-    for (word, same, other) in [
-        ("cat", ["dog", "horse", "cow"], "truck"),
-        ("car", ["truck", "bus", "van"], "dog"),
-    ] {
-        let top: Vec<String> = index
-            .similar(word, 3)
-            .unwrap()
-            .into_iter()
-            .map(|n| n.word)
-            .collect();
-        assert!(
-            top.iter().all(|w| same.contains(&w.as_str())),
-            "{word}: {top:?}"
-        );
-        assert!(!top.contains(&other.to_string()));
-    }
+    // It learned the two clusters (the top 3 of cat are animals only, of car vehicles only).
+    assert_clusters(&run.join("vectors.bin"), "skip-gram");
     // Loss falls from epoch to epoch; lr decays; the config is logged as text at step 0.
     let epoch_loss = scalars(&run, "train/epoch_loss");
     assert_eq!(epoch_loss.len(), 3, "{epoch_loss:?}");
@@ -133,6 +118,58 @@ fn training_learns_writes_outputs_and_logs_to_tensorboard() {
             .unwrap()
             .contains("word2vec/tensors.tsv")
     );
+}
+
+fn assert_clusters(vectors: &Path, label: &str) {
+    let index = Index::new(&Embeddings::read(vectors).unwrap());
+    for (word, same) in [
+        ("cat", ["dog", "horse", "cow"]),
+        ("car", ["truck", "bus", "van"]),
+    ] {
+        let top: Vec<String> = index
+            .similar(word, 3)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.word)
+            .collect();
+        assert!(
+            top.iter().all(|w| same.contains(&w.as_str())),
+            "{label}: {word}: {top:?}"
+        );
+    }
+}
+
+#[test]
+fn cbow_hierarchical_softmax_and_unshared_negatives_learn_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 6000);
+    let cfg = write_config(dir, &corpus, "");
+    let cfg = cfg.to_str().unwrap();
+    let variants: [(&str, &[&str]); 4] = [
+        ("cbow", &["model.arch=cbow"]),
+        (
+            "cbow-sum",
+            &[
+                "model.arch=cbow",
+                "model.cbow_mean=false",
+                "train.alpha=0.01",
+            ],
+        ),
+        ("hs", &["model.hs=true", "model.negative=0"]),
+        ("unshared", &["model.share_negatives=false"]),
+    ];
+    for (name, sets) in variants {
+        let mut args = vec!["word2vec", "--config", cfg, "--out", name];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let o = train(dir, &args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_clusters(&dir.join(name).join("vectors.bin"), name);
+        let loss = scalars(&dir.join(name), "train/epoch_loss");
+        assert!(loss[2].1 < loss[0].1, "{name}: {loss:?}");
+    }
 }
 
 #[test]
