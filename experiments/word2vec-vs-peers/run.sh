@@ -8,7 +8,8 @@
 #   DATA     shared data dir                       [<repo>/../shared/data]
 #   TRAIN    our binary                            [<repo>/target/release/train]
 #   CONFIGS  space-separated subset of: sg-ns-e1 sg-ns-e3 cbow-ns-e1 cbow-ns-e3 sg-hs-e1  [all]
-#   TOOLS    space-separated subset of: ours w2v gensim gensim1w   [ours w2v gensim]
+#   TOOLS    space-separated subset of: ours ours_exact w2v gensim gensim1w   [ours w2v gensim]
+#            (ours_exact: ours with model.share_negatives = false)
 #            (gensim1w: gensim with one worker, a control for its learning-rate decay)
 #   THREADS  training threads                      [2]
 #   CROSSCHECK 1 = also evaluate run 1 of every (config, tool) with gensim_eval.py (when our
@@ -145,6 +146,15 @@ one_run() {
            --set "train.epochs=$epochs" --set "train.alpha=$alpha"
            --set "model.hs=$hs_bool" --set "model.negative=$neg"
            --set "train.threads=$THREADS" --out "$dir") ;;
+    ours_exact)
+      # Ours with word2vec.c's per-pair negative draws (model.share_negatives = false): checks
+      # that sharing negatives across the window costs no quality.
+      cmd=("$TRAIN" word2vec --config experiments/word2vec-vs-peers/base.toml
+           --set "data.corpus=\"$TXT\"" --set "model.arch=\"$arch\""
+           --set "train.epochs=$epochs" --set "train.alpha=$alpha"
+           --set "model.hs=$hs_bool" --set "model.negative=$neg"
+           --set "model.share_negatives=false"
+           --set "train.threads=$THREADS" --out "$dir") ;;
     w2v)
       cmd=("$W2V" -train "$TXT" -output "$vec" -cbow "$cbow" -size 100 -window 5
            -negative "$neg" -hs "$hs" -sample 1e-4 -threads "$THREADS" -binary 1
@@ -160,7 +170,7 @@ one_run() {
       cmd=("$PY" "$HERE/gensim_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
            --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
            --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads 1 --seed 1) ;;
-    *) echo "unknown tool '$tool' (TOOLS may hold: ours w2v gensim gensim1w)" >&2; exit 2 ;;
+    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_exact w2v gensim gensim1w)" >&2; exit 2 ;;
   esac
   printf '%q ' "${cmd[@]}" > "$dir/cmd.txt"; echo >> "$dir/cmd.txt"
   log "$config $tool run $run: training"
@@ -218,7 +228,7 @@ config_params() {
 # ---------------------------------------------------------------- benchmark
 for config in $CONFIGS; do config_params "$config" > /dev/null || exit 2; done
 for tool in $TOOLS; do
-  case "$tool" in ours|w2v|gensim|gensim1w) ;; *) echo "unknown tool '$tool' (TOOLS may hold: ours w2v gensim gensim1w)" >&2; exit 2 ;; esac
+  case "$tool" in ours|ours_exact|w2v|gensim|gensim1w) ;; *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_exact w2v gensim gensim1w)" >&2; exit 2 ;; esac
 done
 if [[ "${APPEND:-0}" != 1 || ! -s "$RAW" ]]; then
   echo "corpus,config,tool,run,arch,hs,negative,alpha,epochs,tokens,wall_s,user_s,sys_s,max_rss_kib,words_per_s,vocab,status,evaluator,eval_json,vectors" > "$RAW"
@@ -227,7 +237,7 @@ for config in $CONFIGS; do
   read -r arch hs neg alpha epochs <<< "$(config_params "$config")"
   for ((run = 1; run <= RUNS; run++)); do
     for tool in $TOOLS; do
-      if [[ "$tool" == ours && "$HAVE_OURS" == 0 ]]; then continue; fi
+      if [[ ( "$tool" == ours || "$tool" == ours_exact ) && "$HAVE_OURS" == 0 ]]; then continue; fi
       one_run "$config" "$tool" "$run" "$arch" "$hs" "$neg" "$alpha" "$epochs"
     done
   done

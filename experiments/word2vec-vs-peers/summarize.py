@@ -10,9 +10,10 @@ import os
 import statistics
 import sys
 
-TOOL_NAMES = {"ours": "ours", "w2v": "word2vec.c", "gensim": "gensim 4.4.0",
+TOOL_NAMES = {"ours": "ours", "ours_exact": "ours, share_negatives = false",
+              "w2v": "word2vec.c", "gensim": "gensim 4.4.0",
               "gensim1w": "gensim 4.4.0, 1 worker (control)"}
-TOOL_ORDER = ["ours", "w2v", "gensim", "gensim1w"]
+TOOL_ORDER = ["ours", "ours_exact", "w2v", "gensim", "gensim1w"]
 
 
 def fnum(x):

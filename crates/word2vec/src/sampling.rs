@@ -136,6 +136,30 @@ mod tests {
     }
 
     #[test]
+    fn negative_table_is_exact_on_a_large_zipf_vocabulary() {
+        // 60,000 words with Zipf counts, like a real vocabulary: the alias table's probability
+        // of each word, read off the table itself, must equal count^0.75 / Z.
+        let counts: Vec<u64> = (1..=60_000u64).map(|r| 1 + 10_000_000 / r).collect();
+        let table = NegativeTable::new(&counts);
+        let n = counts.len() as f64;
+        let mut mass = vec![0f64; counts.len()];
+        for (slot, &(p, alias)) in table.slots.iter().enumerate() {
+            let own = p as f64 / u32::MAX as f64;
+            mass[slot] += own / n;
+            mass[alias as usize] += (1.0 - own) / n;
+        }
+        let z: f64 = counts.iter().map(|&c| (c as f64).powf(0.75)).sum();
+        for (i, &c) in counts.iter().enumerate() {
+            let expected = (c as f64).powf(0.75) / z;
+            assert!(
+                (mass[i] - expected).abs() <= 1e-9 + 1e-6 * expected,
+                "word {i}: {} vs {expected}",
+                mass[i]
+            );
+        }
+    }
+
+    #[test]
     fn subsampling_matches_word2vec_formula() {
         // total 1e6, sample 1e-3: threshold 1000. A word seen 1000 times keeps
         // (sqrt(1)+1)*1000/1000 = 2 -> always; 10,000 times: (sqrt(10)+1)/10 = 0.4162.
