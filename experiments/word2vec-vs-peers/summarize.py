@@ -10,10 +10,11 @@ import os
 import statistics
 import sys
 
-TOOL_NAMES = {"ours": "ours", "ours_exact": "ours, share_negatives = false",
+TOOL_NAMES = {"ours": "ours", "ours_init05": "ours, init_scale = 0.5 (word2vec.c's init)",
+              "ours_exact": "ours, share_negatives = false, init_scale = 0.5",
               "w2v": "word2vec.c", "gensim": "gensim 4.4.0",
               "gensim1w": "gensim 4.4.0, 1 worker (control)"}
-TOOL_ORDER = ["ours", "ours_exact", "w2v", "gensim", "gensim1w"]
+TOOL_ORDER = ["ours", "ours_init05", "ours_exact", "w2v", "gensim", "gensim1w"]
 
 
 def fnum(x):

@@ -162,6 +162,8 @@ pub struct W2vModel {
     /// Skip-gram: share one draw of negatives across a centre word's window (faster; false is
     /// word2vec.c's exact sampling).
     pub share_negatives: bool,
+    /// Input vectors start uniform in ±init_scale/dim (gensim 1.0, word2vec.c 0.5).
+    pub init_scale: f64,
 }
 
 impl Default for W2vModel {
@@ -176,6 +178,7 @@ impl Default for W2vModel {
             hs: p.hs,
             cbow_mean: p.cbow_mean,
             share_negatives: p.share_negatives,
+            init_scale: p.init_scale,
         }
     }
 }
@@ -283,6 +286,12 @@ impl Word2VecConfig {
             "1..=1000",
         )?;
         check("model.negative", m.negative, m.negative <= 1000, "0..=1000")?;
+        check(
+            "model.init_scale",
+            m.init_scale,
+            m.init_scale > 0.0 && m.init_scale <= 10.0,
+            "0 < init_scale <= 10",
+        )?;
         if m.negative == 0 && !m.hs {
             bail!(
                 "model.negative = 0 with model.hs = false leaves nothing to train (allowed: negative >= 1 or hs = true)"
@@ -359,6 +368,7 @@ impl Word2VecConfig {
             alpha: self.train.alpha.unwrap_or(0.025),
             sample: self.train.sample,
             share_negatives: self.model.share_negatives,
+            init_scale: self.model.init_scale,
             threads: self.train.threads,
             seed: self.train.seed,
         }
@@ -446,6 +456,11 @@ mod tests {
         let e = err(GOOD, &["model.dim=0"]);
         assert!(
             e.contains("model.dim = 0") && e.contains("1..=10000"),
+            "{e}"
+        );
+        let e = err(GOOD, &["model.init_scale=0.0"]);
+        assert!(
+            e.contains("model.init_scale = 0.0") && e.contains("0 < init_scale"),
             "{e}"
         );
         let e = err(GOOD, &["train.sample=1.5"]);
