@@ -1,11 +1,13 @@
 //! The BERT-style Transformer encoder and its masked-language-model pretraining, on burn.
 //!
-//! Built so far: the learning-rate schedule ([`schedule`]) and the CPU device the encoder trains
-//! on ([`cpu_device`]). The model, the data pipeline and the training loop come with the
-//! encoder issue; the `train encoder` command says so until then.
+//! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]) and the
+//! CPU device the encoder trains on ([`cpu_device`]). The tokenizer, sequence packing, the model
+//! and the training loop come with the encoder issue; `train encoder` says so until then.
 
+pub mod masking;
 pub mod schedule;
 
+pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
 pub use schedule::{Schedule, learning_rate};
 
 /// The CPU device the encoder trains on: burn's pure-Rust `flex` backend, chosen over the
