@@ -1,14 +1,19 @@
 //! The BERT-style Transformer encoder and its masked-language-model pretraining, on burn.
 //!
-//! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]) and the
-//! CPU device the encoder trains on ([`cpu_device`]). The tokenizer, sequence packing, the model
+//! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]), the
+//! tokenizer ([`tokenizer`]) and the CPU device ([`cpu_device`]). Sequence packing, the model
 //! and the training loop come with the encoder issue; `train encoder` says so until then.
 
 pub mod masking;
 pub mod schedule;
+pub mod tokenizer;
 
 pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
 pub use schedule::{Schedule, learning_rate};
+pub use tokenizer::{
+    SPECIAL_TOKENS, SpecialIds, TokenizerError, TokenizerKind, TokenizerSpec, load_tokenizer,
+    train_tokenizer,
+};
 
 /// The CPU device the encoder trains on: burn's pure-Rust `flex` backend, chosen over the
 /// deprecated `ndarray` backend (burn 0.22 deprecates it in favour of flex, and flex was ~1.3×
