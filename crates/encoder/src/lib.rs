@@ -1,13 +1,16 @@
 //! The BERT-style Transformer encoder and its masked-language-model pretraining, on burn.
 //!
 //! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]), the
-//! tokenizer ([`tokenizer`]) and the CPU device ([`cpu_device`]). Sequence packing, the model
-//! and the training loop come with the encoder issue; `train encoder` says so until then.
+//! tokenizer ([`tokenizer`]), the cached token stream and sequence packing ([`data`]) and the CPU
+//! device ([`cpu_device`]). Held-out data, the model and the training loop come with the encoder
+//! issue; `train encoder` says so until then.
 
+pub mod data;
 pub mod masking;
 pub mod schedule;
 pub mod tokenizer;
 
+pub use data::{DataError, pack, token_stream};
 pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
 pub use schedule::{Schedule, learning_rate};
 pub use tokenizer::{

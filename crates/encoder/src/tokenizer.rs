@@ -3,12 +3,10 @@
 //! or loaded from an existing `tokenizer.json`. Saved as `tokenizer.json`, which the Python
 //! `tokenizers` library loads as it is.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use flate2::read::MultiGzDecoder;
 use tokenizers::decoders::bpe::BPEDecoder;
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::TrainerWrapper;
@@ -218,18 +216,10 @@ fn corpus_lines(
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let file = File::open(path).map_err(|cause| TokenizerError::Io {
+    let reader = crate::data::open_text(path).map_err(|cause| TokenizerError::Io {
         path: path.to_path_buf(),
         cause,
     })?;
-    let reader: Box<dyn BufRead + Send> = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
-    {
-        Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
-    } else {
-        Box::new(BufReader::new(file))
-    };
     Ok(reader.split(b'\n').map_while(move |line| match line {
         Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
         Err(e) => {
@@ -302,8 +292,10 @@ mod tests {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let gz = dir.path().join("c.txt.gz");
-        let mut w =
-            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        let mut w = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
         w.write_all(&std::fs::read(corpus(dir.path())).unwrap())
             .unwrap();
         w.finish().unwrap();

@@ -1,0 +1,291 @@
+//! The token stream of a corpus and its packing into training sequences.
+//!
+//! The corpus is tokenized once (in parallel, by `tokenizers`' batch encoder) into a file of
+//! little-endian `u32` ids with `[SEP]` between documents (lines), cached under a key made of
+//! the corpus (path, size, modification time) and the tokenizer (its JSON), so a second run
+//! with the same corpus and tokenizer reads the ids instead of tokenizing again. Sequences are
+//! then cut from the stream as `[CLS] t1 … tn [SEP]`, `n = seq_len - 2`, as BERT's pretraining
+//! data is packed.
+
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use tokenizers::Tokenizer;
+
+use crate::tokenizer::SpecialIds;
+
+/// Lines handed to the tokenizer at once: enough for its thread pool, little memory.
+const ENCODE_BATCH_LINES: usize = 4096;
+
+/// Why the token stream could not be built or read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// Reading the corpus or reading/writing the cache failed.
+    #[error("{}: {cause}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The I/O error.
+        cause: std::io::Error,
+    },
+    /// The tokenizer failed on the corpus.
+    #[error("{}: tokenizing: {message}", path.display())]
+    Tokenize {
+        /// The corpus.
+        path: PathBuf,
+        /// The library's message.
+        message: String,
+    },
+    /// `seq_len` leaves no room for a token between `[CLS]` and `[SEP]`.
+    #[error(
+        "seq_len {0} is too small: [CLS] and [SEP] need 2 positions and at least one token must fit"
+    )]
+    SeqLenTooSmall(usize),
+    /// The corpus does not fill a single sequence.
+    #[error("{}: {tokens} tokens do not fill one sequence of {seq_len}", path.display())]
+    TooSmall {
+        /// The corpus.
+        path: PathBuf,
+        /// Tokens in it.
+        tokens: usize,
+        /// The sequence length asked for.
+        seq_len: usize,
+    },
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
+    move |cause| DataError::Io {
+        path: path.to_path_buf(),
+        cause,
+    }
+}
+
+/// The ids of `corpus` under `tokenizer` (documents separated by `[SEP]`), from the cache in
+/// `cache_dir` when present, else tokenized now and cached.
+pub fn token_stream(
+    corpus: &Path,
+    tokenizer: &Tokenizer,
+    special: &SpecialIds,
+    cache_dir: &Path,
+) -> Result<Vec<u32>, DataError> {
+    let cache = cache_dir.join(format!("tokens-{:016x}.u32", cache_key(corpus, tokenizer)?));
+    if let Ok(bytes) = std::fs::read(&cache)
+        && bytes.len() % 4 == 0
+    {
+        return Ok(ids_from_bytes(&bytes));
+    }
+    let ids = tokenize(corpus, tokenizer, special)?;
+    std::fs::create_dir_all(cache_dir).map_err(io(cache_dir))?;
+    let temp = cache.with_extension("u32.tmp");
+    let write = || -> std::io::Result<()> {
+        let mut out = BufWriter::new(File::create(&temp)?);
+        for id in &ids {
+            out.write_all(&id.to_le_bytes())?;
+        }
+        out.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        std::fs::rename(&temp, &cache)
+    };
+    if let Err(cause) = write() {
+        let _ = std::fs::remove_file(&temp);
+        return Err(DataError::Io { path: cache, cause });
+    }
+    Ok(ids)
+}
+
+/// Identifies a corpus file and a tokenizer: any change to either gives another cache file.
+fn cache_key(corpus: &Path, tokenizer: &Tokenizer) -> Result<u64, DataError> {
+    let meta = std::fs::metadata(corpus).map_err(io(corpus))?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::fs::canonicalize(corpus)
+        .map_err(io(corpus))?
+        .hash(&mut h);
+    meta.len().hash(&mut h);
+    meta.modified().ok().hash(&mut h);
+    tokenizer
+        .to_string(false)
+        .map_err(|e| DataError::Tokenize {
+            path: corpus.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .hash(&mut h);
+    Ok(h.finish())
+}
+
+fn tokenize(
+    corpus: &Path,
+    tokenizer: &Tokenizer,
+    special: &SpecialIds,
+) -> Result<Vec<u32>, DataError> {
+    let reader = open_text(corpus).map_err(io(corpus))?;
+    let mut ids = Vec::new();
+    let mut batch: Vec<String> = Vec::with_capacity(ENCODE_BATCH_LINES);
+    let mut lines = reader.split(b'\n');
+    loop {
+        batch.clear();
+        for line in lines.by_ref().take(ENCODE_BATCH_LINES) {
+            let line = String::from_utf8_lossy(&line.map_err(io(corpus))?).into_owned();
+            if !line.trim().is_empty() {
+                batch.push(line);
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let encodings =
+            tokenizer
+                .encode_batch(batch.clone(), false)
+                .map_err(|e| DataError::Tokenize {
+                    path: corpus.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+        for e in encodings {
+            ids.extend_from_slice(e.get_ids());
+            ids.push(special.sep);
+        }
+    }
+    Ok(ids)
+}
+
+/// Opens a `.txt` file, or a `.gz` one decompressed on the fly, for reading lines.
+pub(crate) fn open_text(path: &Path) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path)?;
+    Ok(
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+        {
+            Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
+        } else {
+            Box::new(BufReader::new(file))
+        },
+    )
+}
+
+/// Cuts `stream` into sequences `[CLS] … [SEP]` of exactly `seq_len` ids (the tail that does not
+/// fill one is dropped).
+pub fn pack(
+    stream: &[u32],
+    seq_len: usize,
+    special: &SpecialIds,
+    corpus: &Path,
+) -> Result<Vec<Vec<u32>>, DataError> {
+    if seq_len < 3 {
+        return Err(DataError::SeqLenTooSmall(seq_len));
+    }
+    let body = seq_len - 2;
+    if stream.len() < body {
+        return Err(DataError::TooSmall {
+            path: corpus.to_path_buf(),
+            tokens: stream.len(),
+            seq_len,
+        });
+    }
+    Ok(stream
+        .chunks_exact(body)
+        .map(|chunk| {
+            let mut s = Vec::with_capacity(seq_len);
+            s.push(special.cls);
+            s.extend_from_slice(chunk);
+            s.push(special.sep);
+            s
+        })
+        .collect())
+}
+
+/// Reads a whole cache file (for tests and tools).
+pub fn read_ids(path: &Path) -> Result<Vec<u32>, DataError> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(io(path))?;
+    Ok(ids_from_bytes(&bytes))
+}
+
+fn ids_from_bytes(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenizer::{TokenizerKind, TokenizerSpec, train_tokenizer};
+
+    fn setup(dir: &Path) -> (PathBuf, Tokenizer, SpecialIds) {
+        let words = [
+            "the", "cat", "sat", "on", "mat", "dogs", "running", "quickly",
+        ];
+        let text: String = (0..500)
+            .map(|i| {
+                format!(
+                    "{} {} {}\n",
+                    words[i % 8],
+                    words[(i * 3) % 8],
+                    words[(i * 5) % 8]
+                )
+            })
+            .collect();
+        let corpus = dir.join("c.txt");
+        std::fs::write(&corpus, text).unwrap();
+        let spec = TokenizerSpec {
+            kind: TokenizerKind::WordPiece,
+            vocab_size: 60,
+            lowercase: true,
+        };
+        let (tok, ids) = train_tokenizer(&corpus, &spec, &dir.join("tokenizer.json")).unwrap();
+        (corpus, tok, ids)
+    }
+
+    #[test]
+    fn stream_separates_documents_and_is_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let (corpus, tok, sp) = setup(dir.path());
+        let cache = dir.path().join("cache");
+        let ids = token_stream(&corpus, &tok, &sp, &cache).unwrap();
+        // 500 lines: 500 documents, each ended by [SEP], decoding back to its line.
+        assert_eq!(ids.iter().filter(|&&i| i == sp.sep).count(), 500);
+        assert_eq!(ids.last(), Some(&sp.sep));
+        let first = ids.iter().position(|&i| i == sp.sep).unwrap();
+        assert_eq!(tok.decode(&ids[..first], true).unwrap(), "the the the");
+        let files: Vec<_> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(read_ids(&files[0]).unwrap(), ids);
+        // A second call reads the cache: prove it by planting different content there.
+        std::fs::write(&files[0], 7u32.to_le_bytes()).unwrap();
+        assert_eq!(token_stream(&corpus, &tok, &sp, &cache).unwrap(), vec![7]);
+    }
+
+    #[test]
+    fn packing_wraps_cls_and_sep_and_rejects_small_inputs() {
+        let sp = SpecialIds {
+            pad: 0,
+            unk: 1,
+            cls: 2,
+            sep: 3,
+            mask: 4,
+        };
+        let stream: Vec<u32> = (10..20).collect();
+        let seqs = pack(&stream, 6, &sp, Path::new("c")).unwrap();
+        assert_eq!(
+            seqs,
+            vec![vec![2, 10, 11, 12, 13, 3], vec![2, 14, 15, 16, 17, 3]]
+        );
+        assert!(matches!(
+            pack(&stream, 2, &sp, Path::new("c")),
+            Err(DataError::SeqLenTooSmall(2))
+        ));
+        let e = pack(&stream, 20, &sp, Path::new("c.txt"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("c.txt") && e.contains("10 tokens"), "{e}");
+    }
+}
