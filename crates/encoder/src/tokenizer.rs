@@ -284,6 +284,12 @@ mod tests {
             assert_eq!(again_ids, ids);
             assert_eq!(again.encode("The cat SAT", true).unwrap().get_ids(), got);
             assert!(!out.with_extension("json.tmp").exists());
+            // TOKENIZER_SAMPLE_DIR=DIR keeps the files, to check them with Python's
+            // `tokenizers.Tokenizer.from_file` (0.23.3 loads both and gives the same ids).
+            if let Some(dir) = std::env::var_os("TOKENIZER_SAMPLE_DIR") {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::copy(&out, Path::new(&dir).join(format!("{kind:?}.json"))).unwrap();
+            }
         }
     }
 
