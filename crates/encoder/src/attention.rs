@@ -1,0 +1,156 @@
+//! Multi-head self-attention, written out so each step can be read and tested: project to Q, K
+//! and V, split the hidden size into heads, take scaled dot products, set masked scores to a
+//! large negative number (padding keys, and later positions when causal), softmax over the keys,
+//! attention dropout, weight the values, merge the heads, project out.
+
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+
+/// Added to masked scores before the softmax: exp of it underflows to exactly 0 in f32.
+const MASKED_SCORE: f32 = -1.0e9;
+
+/// Multi-head self-attention over `[batch, seq, hidden]`.
+#[derive(Module, Debug)]
+pub struct SelfAttention {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    output: Linear,
+    dropout: Dropout,
+    heads: usize,
+}
+
+impl SelfAttention {
+    /// `hidden` split over `heads`, with attention dropout `dropout`.
+    ///
+    /// # Panics
+    /// If `heads` does not divide `hidden`; the encoder config rejects such values first.
+    pub fn new(hidden: usize, heads: usize, dropout: f64, device: &Device) -> Self {
+        assert!(
+            heads > 0 && hidden.is_multiple_of(heads),
+            "heads must divide hidden"
+        );
+        let linear = || LinearConfig::new(hidden, hidden).init(device);
+        SelfAttention {
+            query: linear(),
+            key: linear(),
+            value: linear(),
+            output: linear(),
+            dropout: DropoutConfig::new(dropout).init(),
+            heads,
+        }
+    }
+
+    /// Attends over `x`; `padding` is `[batch, seq]`, true at padding positions, which no
+    /// position attends to; `causal` also hides later positions. Returns the output and the
+    /// attention weights `[batch, heads, seq, seq]`.
+    pub fn forward(
+        &self,
+        x: Tensor<3>,
+        padding: Option<Tensor<2, Bool>>,
+        causal: bool,
+    ) -> (Tensor<3>, Tensor<4>) {
+        let [batch, seq, hidden] = x.dims();
+        let heads = self.heads;
+        let head_dim = hidden / heads;
+        // [batch, seq, hidden] -> [batch, heads, seq, head_dim]
+        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x));
+        let mut scores = q
+            .matmul(k.swap_dims(2, 3))
+            .div_scalar((head_dim as f64).sqrt());
+        if let Some(padding) = padding {
+            let keys = padding
+                .reshape([batch, 1, 1, seq])
+                .expand([batch, heads, seq, seq]);
+            scores = scores.mask_fill(keys, MASKED_SCORE);
+        }
+        if causal {
+            let later = generate_autoregressive_mask(batch, seq, &scores.device())
+                .reshape([batch, 1, seq, seq])
+                .expand([batch, heads, seq, seq]);
+            scores = scores.mask_fill(later, MASKED_SCORE);
+        }
+        let weights = softmax(scores, 3);
+        let context = self.dropout.forward(weights.clone()).matmul(v);
+        // [batch, heads, seq, head_dim] -> [batch, seq, hidden]
+        let merged = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
+        (self.output.forward(merged), weights)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(t: Tensor<3>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    fn input(device: &Device, last: f32) -> Tensor<3> {
+        // batch 1, seq 5, hidden 8; the last position varies between calls.
+        let mut data: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0).collect();
+        for x in &mut data[32..] {
+            *x = last;
+        }
+        Tensor::<1>::from_floats(data.as_slice(), device).reshape([1, 5, 8])
+    }
+
+    fn first_four(t: Tensor<3>) -> Vec<f32> {
+        values(t.slice([0..1, 0..4, 0..8]))
+    }
+
+    fn assert_close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn weights_are_distributions_and_masks_hide_what_they_should() {
+        let device = Device::flex();
+        let attention = SelfAttention::new(8, 2, 0.0, &device);
+        let (_, weights) = attention.forward(input(&device, 0.3), None, false);
+        let sums: Vec<f32> = weights
+            .sum_dim(3)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        assert!(sums.iter().all(|s| (s - 1.0).abs() < 1e-5), "{sums:?}");
+
+        // Position 4 is padding: what it holds changes nothing at positions 0..4, and no
+        // position gives it weight.
+        let pad = Tensor::<2, Bool>::from_bool(
+            TensorData::new(vec![false, false, false, false, true], [1, 5]),
+            &device,
+        );
+        let (a, w) = attention.forward(input(&device, 0.3), Some(pad.clone()), false);
+        let (b, _) = attention.forward(input(&device, -2.0), Some(pad), false);
+        assert_close(&first_four(a), &first_four(b));
+        let to_pad: Vec<f32> = w
+            .slice([0..1, 0..2, 0..5, 4..5])
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        assert!(to_pad.iter().all(|&x| x == 0.0), "{to_pad:?}");
+
+        // Causal: position i does not see later positions, so changing the last one changes
+        // nothing before it; without the mask it does.
+        let (a, _) = attention.forward(input(&device, 0.3), None, true);
+        let (b, _) = attention.forward(input(&device, -2.0), None, true);
+        assert_close(&first_four(a), &first_four(b));
+        let (a, _) = attention.forward(input(&device, 0.3), None, false);
+        let (b, _) = attention.forward(input(&device, -2.0), None, false);
+        assert!(
+            first_four(a)
+                .iter()
+                .zip(first_four(b))
+                .any(|(x, y)| (x - y).abs() > 1e-4)
+        );
+    }
+}
