@@ -1,0 +1,163 @@
+//! One Transformer encoder layer: self-attention and a feed-forward block, each wrapped in a
+//! residual connection and LayerNorm, either after the residual ("post", the original Transformer
+//! and BERT) or before the sub-layer ("pre", more stable for deep stacks; the stack then ends with
+//! one more LayerNorm). Also the sinusoidal positional encoding of the original Transformer.
+
+use burn::nn::{Dropout, DropoutConfig, Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::prelude::*;
+
+use crate::attention::SelfAttention;
+
+/// Where the LayerNorm of each sub-layer sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NormPlacement {
+    /// `x = norm(x + sublayer(x))`: the original Transformer and BERT.
+    Post,
+    /// `x = x + sublayer(norm(x))`.
+    Pre,
+}
+
+/// hidden → ffn, GELU, → hidden, dropout.
+#[derive(Module, Debug)]
+pub struct FeedForward {
+    inner: Linear,
+    outer: Linear,
+    activation: Gelu,
+    dropout: Dropout,
+}
+
+impl FeedForward {
+    /// A block widening `hidden` to `ffn` (4 × hidden in BERT).
+    pub fn new(hidden: usize, ffn: usize, dropout: f64, device: &Device) -> Self {
+        FeedForward {
+            inner: LinearConfig::new(hidden, ffn).init(device),
+            outer: LinearConfig::new(ffn, hidden).init(device),
+            activation: Gelu::new(),
+            dropout: DropoutConfig::new(dropout).init(),
+        }
+    }
+
+    /// Applies the block position-wise.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let h = self.activation.forward(self.inner.forward(x));
+        self.dropout.forward(self.outer.forward(h))
+    }
+}
+
+/// Self-attention and feed-forward with residuals and LayerNorms.
+#[derive(Module, Debug)]
+pub struct EncoderLayer {
+    attention: SelfAttention,
+    attention_norm: LayerNorm,
+    feed_forward: FeedForward,
+    feed_forward_norm: LayerNorm,
+    dropout: Dropout,
+    pre_norm: bool,
+}
+
+impl EncoderLayer {
+    /// A layer of width `hidden` with `heads` attention heads and feed-forward size `ffn`.
+    pub fn new(
+        hidden: usize,
+        heads: usize,
+        ffn: usize,
+        dropout: f64,
+        norm: NormPlacement,
+        device: &Device,
+    ) -> Self {
+        EncoderLayer {
+            attention: SelfAttention::new(hidden, heads, dropout, device),
+            attention_norm: LayerNormConfig::new(hidden).init(device),
+            feed_forward: FeedForward::new(hidden, ffn, dropout, device),
+            feed_forward_norm: LayerNormConfig::new(hidden).init(device),
+            dropout: DropoutConfig::new(dropout).init(),
+            pre_norm: norm == NormPlacement::Pre,
+        }
+    }
+
+    /// Applies the layer; `padding` is true at padding positions.
+    pub fn forward(&self, x: Tensor<3>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
+        if self.pre_norm {
+            let (a, _) =
+                self.attention
+                    .forward(self.attention_norm.forward(x.clone()), padding, false);
+            let x = x + self.dropout.forward(a);
+            let f = self
+                .feed_forward
+                .forward(self.feed_forward_norm.forward(x.clone()));
+            x + f
+        } else {
+            let (a, _) = self.attention.forward(x.clone(), padding, false);
+            let x = self.attention_norm.forward(x + self.dropout.forward(a));
+            let f = self.feed_forward.forward(x.clone());
+            self.feed_forward_norm.forward(x + f)
+        }
+    }
+}
+
+/// The sinusoidal positional encoding of "Attention Is All You Need", `[seq_len × hidden]`
+/// row-major: `PE(p, 2i) = sin(p / 10000^(2i/hidden))`, `PE(p, 2i+1) = cos(p / 10000^(2i/hidden))`.
+pub fn sinusoidal_positions(seq_len: usize, hidden: usize) -> Vec<f32> {
+    let mut table = Vec::with_capacity(seq_len * hidden);
+    for p in 0..seq_len {
+        for d in 0..hidden {
+            let i = (d / 2) as f64;
+            let angle = p as f64 / 10_000f64.powf(2.0 * i / hidden as f64);
+            table.push(if d % 2 == 0 { angle.sin() } else { angle.cos() } as f32);
+        }
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(device: &Device, last: f32) -> Tensor<3> {
+        let mut data: Vec<f32> = (0..48).map(|i| ((i * 5 % 13) as f32 - 6.0) / 6.0).collect();
+        for x in &mut data[40..] {
+            *x = last;
+        }
+        Tensor::<1>::from_floats(data.as_slice(), device).reshape([1, 6, 8])
+    }
+
+    #[test]
+    fn padding_does_not_leak_into_other_positions_with_either_norm() {
+        let device = Device::flex();
+        let pad = Tensor::<2, Bool>::from_bool(
+            TensorData::new(vec![false, false, false, false, false, true], [1, 6]),
+            &device,
+        );
+        for norm in [NormPlacement::Post, NormPlacement::Pre] {
+            let layer = EncoderLayer::new(8, 2, 16, 0.0, norm, &device);
+            let a = layer.forward(input(&device, 0.5), Some(pad.clone()));
+            let b = layer.forward(input(&device, -3.0), Some(pad.clone()));
+            let head = |t: Tensor<3>| {
+                t.slice([0..1, 0..5, 0..8])
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .unwrap()
+            };
+            let (a, b) = (head(a), head(b));
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5),
+                "{norm:?}"
+            );
+            assert!(a.iter().all(|x| x.is_finite()));
+        }
+    }
+
+    #[test]
+    fn sinusoidal_encoding_equals_its_formula() {
+        let t = sinusoidal_positions(50, 16);
+        assert_eq!(t.len(), 800);
+        for (p, d) in [(0, 0), (0, 1), (7, 2), (7, 3), (49, 14), (49, 15)] {
+            let i = (d / 2) as f64;
+            let angle = p as f64 / 10_000f64.powf(2.0 * i / 16.0);
+            let expected = if d % 2 == 0 { angle.sin() } else { angle.cos() };
+            assert!((t[p * 16 + d] as f64 - expected).abs() < 1e-6, "({p}, {d})");
+        }
+        assert_eq!(t[0], 0.0);
+        assert_eq!(t[1], 1.0);
+    }
+}
