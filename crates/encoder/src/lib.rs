@@ -3,13 +3,15 @@
 //! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]), the
 //! tokenizer ([`tokenizer`]), the cached token stream and sequence packing ([`data`]), multi-head
 //! self-attention ([`attention`]), the feed-forward block, encoder layer and sinusoidal positions
-//! ([`layer`]) and the CPU device ([`cpu_device`]). Held-out data, embeddings, the MLM head and
-//! the training loop come with the encoder issue; `train encoder` says so until then.
+//! ([`layer`]), the whole model with its tied MLM head ([`model`]) and the CPU device
+//! ([`cpu_device`]). Held-out data, batching, the training loop, checkpoints and fill-mask come
+//! with the encoder issue; `train encoder` says so until then.
 
 pub mod attention;
 pub mod data;
 pub mod layer;
 pub mod masking;
+pub mod model;
 pub mod schedule;
 pub mod tokenizer;
 
@@ -17,6 +19,7 @@ pub use attention::SelfAttention;
 pub use data::{DataError, pack, token_stream};
 pub use layer::{EncoderLayer, FeedForward, NormPlacement, sinusoidal_positions};
 pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
+pub use model::{MlmModel, ModelShape};
 pub use schedule::{Schedule, learning_rate};
 pub use tokenizer::{
     SPECIAL_TOKENS, SpecialIds, TokenizerError, TokenizerKind, TokenizerSpec, load_tokenizer,

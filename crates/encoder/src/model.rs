@@ -1,0 +1,182 @@
+//! The whole masked-language model: token embeddings plus positions (sinusoidal or learned),
+//! LayerNorm and dropout, a stack of encoder layers (with a final LayerNorm when the layers are
+//! pre-norm), and the MLM head: dense + GELU + LayerNorm, then scores against the token
+//! embedding matrix itself (tied weights, as BERT) plus a bias. The head scores only the
+//! positions asked for (the masked ones), not every position.
+
+use burn::module::Param;
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, LayerNorm, LayerNormConfig, Linear,
+    LinearConfig,
+};
+use burn::prelude::*;
+
+use crate::layer::{EncoderLayer, NormPlacement, sinusoidal_positions};
+
+/// The shape of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelShape {
+    /// Vocabulary size.
+    pub vocab_size: usize,
+    /// Longest sequence (for learned positions).
+    pub max_len: usize,
+    /// Encoder layers.
+    pub layers: usize,
+    /// Hidden size.
+    pub hidden: usize,
+    /// Attention heads (must divide `hidden`).
+    pub heads: usize,
+    /// Feed-forward inner size.
+    pub ffn: usize,
+    /// Dropout probability.
+    pub dropout: f64,
+    /// LayerNorm placement.
+    pub norm: NormPlacement,
+    /// Learned position embeddings instead of the sinusoidal encoding.
+    pub learned_positions: bool,
+}
+
+/// A BERT-style encoder with its MLM head.
+#[derive(Module, Debug)]
+pub struct MlmModel {
+    tokens: Embedding,
+    positions: Option<Embedding>,
+    embedding_norm: LayerNorm,
+    embedding_dropout: Dropout,
+    layers: Vec<EncoderLayer>,
+    final_norm: Option<LayerNorm>,
+    head_dense: Linear,
+    head_activation: Gelu,
+    head_norm: LayerNorm,
+    head_bias: Param<Tensor<1>>,
+    hidden: usize,
+}
+
+impl MlmModel {
+    /// A freshly initialised model on `device`.
+    pub fn new(shape: &ModelShape, device: &Device) -> Self {
+        let h = shape.hidden;
+        MlmModel {
+            tokens: EmbeddingConfig::new(shape.vocab_size, h).init(device),
+            positions: shape
+                .learned_positions
+                .then(|| EmbeddingConfig::new(shape.max_len, h).init(device)),
+            embedding_norm: LayerNormConfig::new(h).init(device),
+            embedding_dropout: DropoutConfig::new(shape.dropout).init(),
+            layers: (0..shape.layers)
+                .map(|_| {
+                    EncoderLayer::new(h, shape.heads, shape.ffn, shape.dropout, shape.norm, device)
+                })
+                .collect(),
+            final_norm: (shape.norm == NormPlacement::Pre)
+                .then(|| LayerNormConfig::new(h).init(device)),
+            head_dense: LinearConfig::new(h, h).init(device),
+            head_activation: Gelu::new(),
+            head_norm: LayerNormConfig::new(h).init(device),
+            head_bias: Param::from_tensor(Tensor::zeros([shape.vocab_size], device)),
+            hidden: h,
+        }
+    }
+
+    /// Hidden states `[batch, seq, hidden]` for token ids `[batch, seq]`; `padding` is true at
+    /// padding positions.
+    pub fn encode(&self, ids: Tensor<2, Int>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
+        let [batch, seq] = ids.dims();
+        let device = ids.device();
+        let tokens = self.tokens.forward(ids);
+        let positions = match &self.positions {
+            Some(learned) => {
+                let index = Tensor::<1, Int>::arange(0..seq as i64, &device).reshape([1, seq]);
+                learned.forward(index)
+            }
+            None => {
+                Tensor::<1>::from_floats(sinusoidal_positions(seq, self.hidden).as_slice(), &device)
+                    .reshape([1, seq, self.hidden])
+            }
+        };
+        let mut x = self.embedding_dropout.forward(
+            self.embedding_norm
+                .forward(tokens + positions.expand([batch, seq, self.hidden])),
+        );
+        for layer in &self.layers {
+            x = layer.forward(x, padding.clone());
+        }
+        match &self.final_norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        }
+    }
+
+    /// MLM scores `[n, vocab]` at the flattened positions `at` (`batch * seq + position`) of
+    /// `hidden` `[batch, seq, hidden]`.
+    pub fn mlm_logits(&self, hidden: Tensor<3>, at: Tensor<1, Int>) -> Tensor<2> {
+        let [batch, seq, h] = hidden.dims();
+        let chosen = hidden.reshape([batch * seq, h]).select(0, at);
+        let t = self.head_norm.forward(
+            self.head_activation
+                .forward(self.head_dense.forward(chosen)),
+        );
+        let [n, _] = t.dims();
+        let vocab = self.head_bias.dims()[0];
+        t.matmul(self.tokens.weight.val().transpose())
+            + self.head_bias.val().reshape([1, vocab]).expand([n, vocab])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::optim::{AdamWConfig, GradientsParams};
+
+    fn shape(norm: NormPlacement, learned_positions: bool) -> ModelShape {
+        ModelShape {
+            vocab_size: 20,
+            max_len: 8,
+            layers: 1,
+            hidden: 16,
+            heads: 2,
+            ffn: 32,
+            dropout: 0.0,
+            norm,
+            learned_positions,
+        }
+    }
+
+    #[test]
+    fn the_output_matrix_is_the_embedding_matrix() {
+        // Tied weights: the model holds no separate vocab x hidden output matrix.
+        let (v, h, f) = (20, 16, 32);
+        let layer = 4 * (h * h + h) + 2 * 2 * h + (h * f + f) + (f * h + h);
+        let expected = v * h + 2 * h + layer + (h * h + h) + 2 * h + v;
+        let model = MlmModel::new(&shape(NormPlacement::Post, false), &Device::flex());
+        assert_eq!(model.num_params(), expected);
+    }
+
+    #[test]
+    fn a_tiny_model_overfits_a_tiny_batch() {
+        for (norm, learned) in [(NormPlacement::Post, false), (NormPlacement::Pre, true)] {
+            let device = Device::flex().autodiff();
+            let mut model = MlmModel::new(&shape(norm, learned), &device);
+            let mut optim = AdamWConfig::new().init();
+            let ce = CrossEntropyLossConfig::new().init(&device);
+            // Two sequences of 8 with positions 2, 5 (first) and 11, 14 (second) masked by id 4.
+            let ids = Tensor::<2, Int>::from_ints(
+                [[2, 7, 4, 9, 10, 4, 12, 3], [2, 15, 16, 4, 17, 18, 4, 3]],
+                &device,
+            );
+            let at = Tensor::<1, Int>::from_ints([2, 5, 11, 14], &device);
+            let targets = Tensor::<1, Int>::from_ints([8, 11, 5, 19], &device);
+            let mut losses = Vec::new();
+            for _ in 0..60 {
+                let logits = model.mlm_logits(model.encode(ids.clone(), None), at.clone());
+                let loss = ce.forward(logits, targets.clone());
+                losses.push(loss.clone().into_scalar::<f32>());
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(1e-2, model, grads);
+            }
+            let (first, last) = (losses[0], losses[losses.len() - 1]);
+            assert!(first > 2.0 && last < 0.05, "{norm:?}: {first} -> {last}");
+        }
+    }
+}
