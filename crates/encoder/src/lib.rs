@@ -12,6 +12,7 @@ pub mod data;
 pub mod layer;
 pub mod masking;
 pub mod model;
+pub mod pretrain;
 pub mod schedule;
 pub mod tokenizer;
 
@@ -20,6 +21,7 @@ pub use data::{DataError, pack, token_stream};
 pub use layer::{EncoderLayer, FeedForward, NormPlacement, sinusoidal_positions};
 pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
 pub use model::{MlmModel, ModelShape};
+pub use pretrain::{EvalReport, PretrainObserver, PretrainParams, StepReport, evaluate, pretrain};
 pub use schedule::{Schedule, learning_rate};
 pub use tokenizer::{
     SPECIAL_TOKENS, SpecialIds, TokenizerError, TokenizerKind, TokenizerSpec, load_tokenizer,
