@@ -6,8 +6,8 @@
 
 use burn::module::Param;
 use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, LayerNorm, LayerNormConfig, Linear,
-    LinearConfig,
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm,
+    LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
 
@@ -57,7 +57,16 @@ impl MlmModel {
     pub fn new(shape: &ModelShape, device: &Device) -> Self {
         let h = shape.hidden;
         MlmModel {
-            tokens: EmbeddingConfig::new(shape.vocab_size, h).init(device),
+            // N(0, 1/hidden), scaled by sqrt(hidden) on the way in (as the original Transformer
+            // does): token vectors then match the positions' unit scale, while the tied output
+            // scores start near N(0, 1), so the first loss is about ln(vocab) rather than the
+            // ~16 nats that burn's default N(0, 1) embedding gives through the tied head.
+            tokens: EmbeddingConfig::new(shape.vocab_size, h)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 1.0 / (h as f64).sqrt(),
+                })
+                .init(device),
             positions: shape
                 .learned_positions
                 .then(|| EmbeddingConfig::new(shape.max_len, h).init(device)),
@@ -83,7 +92,10 @@ impl MlmModel {
     pub fn encode(&self, ids: Tensor<2, Int>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
         let [batch, seq] = ids.dims();
         let device = ids.device();
-        let tokens = self.tokens.forward(ids);
+        let tokens = self
+            .tokens
+            .forward(ids)
+            .mul_scalar((self.hidden as f64).sqrt());
         let positions = match &self.positions {
             Some(learned) => {
                 let index = Tensor::<1, Int>::arange(0..seq as i64, &device).reshape([1, seq]);
@@ -105,6 +117,14 @@ impl MlmModel {
             Some(norm) => norm.forward(x),
             None => x,
         }
+    }
+
+    /// Saves the weights (without autodiff state) as a burnpack file at `path`.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
+        self.clone()
+            .valid()
+            .save_file(path)
+            .map_err(|e| format!("{}: {e:?}", path.display()))
     }
 
     /// MLM scores `[n, vocab]` at the flattened positions `at` (`batch * seq + position`) of

@@ -4,6 +4,8 @@
 
 pub mod atomic;
 pub mod config;
+#[cfg(feature = "encoder")]
+pub mod encoder_cmd;
 pub mod progress;
 pub mod queries;
 pub mod run;
@@ -165,6 +167,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "encoder")]
+fn run_encoder(cfg: config::EncoderConfig, run: &RunArgs) -> anyhow::Result<()> {
+    encoder_cmd::run(cfg, &run.config, run.out.as_deref())
+}
+
+#[cfg(not(feature = "encoder"))]
+fn run_encoder(_cfg: config::EncoderConfig, _run: &RunArgs) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "train encoder: the config is valid, but this binary was built without the encoder; rebuild with `cargo build --release -p train --features encoder`"
+    )
+}
+
 /// Collapses all whitespace (newlines included) to single spaces.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -174,13 +188,14 @@ fn one_line(s: &str) -> String {
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Word2vec(args) => word2vec_cmd::run(&args.config, &args.set, args.out.as_deref()),
-        Command::Encoder { run, resume: _ } => {
+        Command::Encoder { run, resume } => {
             let cfg: config::EncoderConfig = config::load(&run.config, &run.set)?;
             cfg.validate()
                 .map_err(|e| anyhow::anyhow!("{}: {e}", run.config.display()))?;
-            anyhow::bail!(
-                "train encoder: the config is valid, but encoder training is not built yet (see the encoder issue)"
-            )
+            if resume {
+                anyhow::bail!("train encoder --resume: checkpoints are not built yet");
+            }
+            run_encoder(cfg, &run)
         }
         Command::Eval {
             vectors,

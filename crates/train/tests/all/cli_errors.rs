@@ -128,14 +128,23 @@ fn bad_configs_fail_with_one_line_naming_the_key() {
 }
 
 #[test]
-fn encoder_and_fill_mask_say_they_are_not_built_yet() {
+fn encoder_without_corpus_resume_and_fill_mask_fail_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     std::fs::write(dir.join("enc.toml"), "[data]\ncorpus = \"c.txt\"\n").unwrap();
+    // Without its corpus the encoder stops at data.corpus (built with the encoder feature) or
+    // says it was built without the encoder; either way one line and no run folder.
+    let missing: &[&str] = if cfg!(feature = "encoder") {
+        &["data.corpus", "c.txt"]
+    } else {
+        &["without the encoder"]
+    };
+    assert_clean_failure(dir, &["encoder", "--config", "enc.toml"], missing);
+    assert!(!dir.join("runs").exists());
     assert_clean_failure(
         dir,
-        &["encoder", "--config", "enc.toml"],
-        &["not built yet"],
+        &["encoder", "--config", "enc.toml", "--resume"],
+        &["--resume"],
     );
     assert_clean_failure(
         dir,

@@ -2,11 +2,15 @@
 //! real files in temporary folders, real event files read back with their CRCs checked.
 
 mod cli_errors;
+#[cfg(feature = "encoder")]
+mod encoder_runs;
 mod queries;
 mod word2vec_runs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use train::tensorboard::read_events;
 
 /// Runs the `train` binary with `args` from `dir`.
 pub fn train(dir: &Path, args: &[&str]) -> Output {
@@ -70,4 +74,33 @@ pub fn write_config(dir: &Path, corpus: &Path, extra: &str) -> PathBuf {
     );
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// The event file of a run folder.
+pub fn event_file(run: &Path) -> PathBuf {
+    std::fs::read_dir(run)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("tfevents")
+        })
+        .expect("an event file")
+}
+
+/// The `(step, value)` scalars logged under `tag` in a run folder (CRCs checked).
+pub fn scalars(run: &Path, tag: &str) -> Vec<(i64, f32)> {
+    read_events(&event_file(run))
+        .expect("event file reads back with valid CRCs")
+        .iter()
+        .flat_map(|e| {
+            e.summary_values()
+                .iter()
+                .filter(|v| v.tag == tag)
+                .filter_map(|v| v.simple_value().map(|x| (e.step, x)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

@@ -5,33 +5,6 @@ use super::*;
 use train::tensorboard::read_events;
 use word2vec::{Embeddings, Index};
 
-fn event_file(run: &Path) -> PathBuf {
-    std::fs::read_dir(run)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .contains("tfevents")
-        })
-        .expect("an event file")
-}
-
-fn scalars(run: &Path, tag: &str) -> Vec<(i64, f32)> {
-    read_events(&event_file(run))
-        .expect("event file reads back with valid CRCs")
-        .iter()
-        .flat_map(|e| {
-            e.summary_values()
-                .iter()
-                .filter(|v| v.tag == tag)
-                .filter_map(|v| v.simple_value().map(|x| (e.step, x)))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 #[test]
 fn training_learns_writes_outputs_and_logs_to_tensorboard() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1,0 +1,225 @@
+//! `train encoder`: config → run folder → tokenizer → cached token stream → packed sequences →
+//! MLM pretraining with TensorBoard logging → `model.bpk`. Checkpoints and `--resume` are not
+//! built yet.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use encoder::{
+    EvalReport, MaskingConfig, MlmModel, ModelShape, NormPlacement, PretrainObserver,
+    PretrainParams, Schedule, StepReport, TokenizerKind, TokenizerSpec,
+};
+
+use crate::config::EncoderConfig;
+use crate::progress::Display;
+use crate::run as run_dir;
+use crate::tensorboard::EventWriter;
+
+/// Where token streams are cached between runs: `$XDG_CACHE_HOME/train/tokens`, else
+/// `~/.cache/train/tokens`, else `runs/.cache/tokens`.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map_or_else(|| PathBuf::from("runs/.cache"), |c| c.join("train"))
+        .join("tokens")
+}
+
+/// Runs `train encoder` with a validated config.
+pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result<()> {
+    word2vec::check_corpus_path(&cfg.data.corpus).context("data.corpus")?;
+    if let Some(valid) = &cfg.data.valid {
+        word2vec::check_corpus_path(valid).context("data.valid")?;
+    }
+    let dir = run_dir::create(out, config_path)?;
+    let config_text = run_dir::write_config(&dir, &cfg)?;
+    let mut tb = EventWriter::create(&dir).context("creating the TensorBoard event file")?;
+    tb.text("config", 0, &format!("```toml\n{config_text}```"))?;
+    eprintln!("run folder: {}", dir.display());
+
+    let tokenizer_path = dir.join("tokenizer.json");
+    let (tokenizer, special) = match &cfg.tokenizer.path {
+        Some(path) => {
+            let loaded = encoder::load_tokenizer(path).context("tokenizer.path")?;
+            std::fs::copy(path, &tokenizer_path)
+                .with_context(|| format!("copying {} into the run folder", path.display()))?;
+            loaded
+        }
+        None => {
+            let spec = TokenizerSpec {
+                kind: match cfg.tokenizer.kind.as_str() {
+                    "bpe" => TokenizerKind::Bpe,
+                    _ => TokenizerKind::WordPiece,
+                },
+                vocab_size: cfg.tokenizer.vocab_size,
+                lowercase: cfg.tokenizer.lowercase,
+            };
+            encoder::train_tokenizer(&cfg.data.corpus, &spec, &tokenizer_path)
+                .context("training the tokenizer")?
+        }
+    };
+    let vocab_size = tokenizer.get_vocab_size(true);
+    let cache = cache_dir();
+    let stream = encoder::token_stream(&cfg.data.corpus, &tokenizer, &special, &cache)
+        .context("tokenizing the corpus")?;
+    let mut train = encoder::pack(&stream, cfg.data.seq_len, &special, &cfg.data.corpus)?;
+    let valid = match &cfg.data.valid {
+        Some(path) => {
+            let s = encoder::token_stream(path, &tokenizer, &special, &cache)
+                .context("tokenizing data.valid")?;
+            encoder::pack(&s, cfg.data.seq_len, &special, path)?
+        }
+        None => {
+            let n = ((train.len() as f64 * cfg.data.valid_fraction).ceil() as usize).max(1);
+            if train.len() <= n {
+                bail!(
+                    "{}: {} sequences of {} tokens leave nothing to train on after holding out data.valid_fraction = {}",
+                    cfg.data.corpus.display(),
+                    train.len(),
+                    cfg.data.seq_len,
+                    cfg.data.valid_fraction
+                );
+            }
+            train.split_off(train.len() - n)
+        }
+    };
+    eprintln!(
+        "tokenizer: {vocab_size} tokens; {} training and {} held-out sequences of {}",
+        train.len(),
+        valid.len(),
+        cfg.data.seq_len
+    );
+
+    let (m, t) = (&cfg.model, &cfg.train);
+    if m.init_embeddings.is_some() {
+        bail!("model.init_embeddings: initialising from word2vec vectors is not built yet");
+    }
+    if t.device != "cpu" {
+        bail!("train.device = {:?}: only \"cpu\" is built yet", t.device);
+    }
+    let shape = ModelShape {
+        vocab_size,
+        max_len: cfg.data.seq_len,
+        layers: m.layers,
+        hidden: m.hidden,
+        heads: m.heads,
+        ffn: m.ffn,
+        dropout: m.dropout,
+        norm: if m.norm == "pre" {
+            NormPlacement::Pre
+        } else {
+            NormPlacement::Post
+        },
+        learned_positions: m.positions == "learned",
+    };
+    let masking = MaskingConfig {
+        mask_prob: t.mask_prob,
+        mask_id: special.mask,
+        first_regular_id: encoder::SPECIAL_TOKENS.len() as u32,
+        vocab_size: vocab_size as u32,
+    };
+    let params = PretrainParams {
+        batch_size: t.batch_size,
+        steps: t.steps,
+        lr: t.lr,
+        warmup_steps: t.warmup_steps,
+        schedule: if t.schedule == "cosine" {
+            Schedule::Cosine
+        } else {
+            Schedule::Linear
+        },
+        weight_decay: t.weight_decay,
+        seed: t.seed,
+        eval_every: t.eval_every,
+    };
+    let device = encoder::cpu_device().autodiff();
+    let model = MlmModel::new(&shape, &device);
+    let mut observer = Observer {
+        tb: &mut tb,
+        display: Display::new(t.steps, "tokens"),
+        log_every: t.log_every,
+        last: Instant::now(),
+        tokens: 0,
+        error: None,
+    };
+    let model = encoder::pretrain(
+        model,
+        &train,
+        &valid,
+        &special,
+        &masking,
+        &params,
+        &mut observer,
+    );
+    observer.display.finish();
+    let log_error = observer.error.take();
+
+    let path = dir.join("model.bpk");
+    let temp = dir.join(".model.tmp.bpk");
+    model
+        .save(&temp)
+        .map_err(|e| anyhow!("saving the model: {e}"))?;
+    std::fs::rename(&temp, &path).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    if let Some(e) = log_error {
+        return Err(e.context("logging to TensorBoard"));
+    }
+    tb.flush()?;
+    Ok(())
+}
+
+struct Observer<'a> {
+    tb: &'a mut EventWriter,
+    display: Display,
+    log_every: u64,
+    last: Instant,
+    tokens: usize,
+    error: Option<anyhow::Error>,
+}
+
+impl Observer<'_> {
+    fn keep(&mut self, r: std::io::Result<()>) {
+        if let (Err(e), None) = (r, &self.error) {
+            self.error = Some(e.into());
+        }
+    }
+}
+
+impl PretrainObserver for Observer<'_> {
+    fn step(&mut self, r: &StepReport) {
+        self.tokens += r.tokens;
+        if !r.step.is_multiple_of(self.log_every) {
+            return;
+        }
+        let rate = self.tokens as f64 / self.last.elapsed().as_secs_f64().max(1e-9);
+        self.display
+            .update(r.step, rate, Some(r.loss), r.lr, "step");
+        let tb = &mut *self.tb;
+        let result = tb
+            .scalar("train/loss", r.step, r.loss)
+            .and_then(|_| tb.scalar("train/lr", r.step, r.lr))
+            .and_then(|_| tb.scalar("train/tokens_per_sec", r.step, rate))
+            .and_then(|_| tb.flush());
+        self.keep(result);
+        self.tokens = 0;
+        self.last = Instant::now();
+    }
+
+    fn eval(&mut self, r: &EvalReport) {
+        self.display.println(&format!(
+            "step {}: eval loss {:.4}, perplexity {:.2}, MLM accuracy {:.1}%",
+            r.step,
+            r.loss,
+            r.perplexity,
+            100.0 * r.accuracy
+        ));
+        let tb = &mut *self.tb;
+        let result = tb
+            .scalar("eval/loss", r.step, r.loss)
+            .and_then(|_| tb.scalar("eval/perplexity", r.step, r.perplexity))
+            .and_then(|_| tb.scalar("eval/mlm_accuracy", r.step, r.accuracy))
+            .and_then(|_| tb.flush());
+        self.keep(result);
+    }
+}

@@ -1,0 +1,39 @@
+//! `train encoder` end to end on a small generated corpus (built with `--features encoder`).
+
+use super::*;
+
+#[test]
+fn encoder_run_writes_tokenizer_model_and_training_curves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 3000);
+    std::fs::write(dir.join("enc.toml"), format!("[data]\ncorpus = {:?}\nseq_len = 16\nvalid_fraction = 0.1\n\n[tokenizer]\nvocab_size = 60\n\n[model]\nlayers = 1\nhidden = 16\nheads = 2\nffn = 32\n\n[train]\nbatch_size = 8\nsteps = 30\nwarmup_steps = 3\nlr = 0.003\nlog_every = 5\neval_every = 10\n", corpus.display().to_string())).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["encoder", "--config", "enc.toml", "--out", "run"])
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = dir.join("run");
+    for f in ["config.toml", "tokenizer.json", "model.bpk"] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let values = |tag: &str| scalars(&run, tag);
+    assert_eq!(values("train/loss").len(), 6);
+    assert_eq!(values("train/lr").len(), 6);
+    assert_eq!(values("train/tokens_per_sec").len(), 6);
+    let eval = values("eval/loss");
+    assert_eq!(eval.iter().map(|e| e.0).collect::<Vec<_>>(), [10, 20, 30]);
+    assert!(eval[2].1 < eval[0].1, "{eval:?}");
+    let ppl = values("eval/perplexity");
+    assert!((ppl[2].1 - eval[2].1.exp()).abs() < 1e-3 * ppl[2].1);
+    assert_eq!(values("eval/mlm_accuracy").len(), 3);
+    // The token stream was cached for the next run with this corpus and tokenizer.
+    assert!(
+        std::fs::read_dir(dir.join("cache/train/tokens"))
+            .unwrap()
+            .count()
+            >= 1
+    );
+}
