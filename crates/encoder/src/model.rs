@@ -127,6 +127,52 @@ impl MlmModel {
             .map_err(|e| format!("{}: {e:?}", path.display()))
     }
 
+    /// A model of `shape` with the weights saved at `path` by [`save`](Self::save).
+    pub fn load(
+        shape: &ModelShape,
+        path: &std::path::Path,
+        device: &Device,
+    ) -> Result<Self, String> {
+        MlmModel::new(shape, device)
+            .try_load_file(path)
+            .map_err(|e| format!("{}: {e:?}", path.display()))
+    }
+
+    /// The `top` most likely tokens, with their probabilities, at each position of `ids` (one
+    /// sequence) that holds `mask_id`; empty when there is none.
+    pub fn fill_mask(&self, ids: &[u32], mask_id: u32, top: usize) -> Vec<Vec<(u32, f32)>> {
+        let positions: Vec<i64> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| **id == mask_id)
+            .map(|(i, _)| i as i64)
+            .collect();
+        if positions.is_empty() {
+            return Vec::new();
+        }
+        let device = self
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_else(Device::flex);
+        let input: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
+        let tokens = Tensor::<1, Int>::from_ints(input.as_slice(), &device).reshape([1, ids.len()]);
+        let at = Tensor::<1, Int>::from_ints(positions.as_slice(), &device);
+        let probs =
+            burn::tensor::activation::softmax(self.mlm_logits(self.encode(tokens, None), at), 1);
+        let vocab = probs.dims()[1];
+        let values: Vec<f32> = probs.into_data().try_into_vec::<f32>().unwrap_or_default();
+        values
+            .chunks(vocab.max(1))
+            .map(|row| {
+                let mut order: Vec<u32> = (0..row.len() as u32).collect();
+                order.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]));
+                order.truncate(top);
+                order.into_iter().map(|i| (i, row[i as usize])).collect()
+            })
+            .collect()
+    }
+
     /// MLM scores `[n, vocab]` at the flattened positions `at` (`batch * seq + position`) of
     /// `hidden` `[batch, seq, hidden]`.
     pub fn mlm_logits(&self, hidden: Tensor<3>, at: Tensor<1, Int>) -> Tensor<2> {
@@ -171,6 +217,25 @@ mod tests {
         let expected = v * h + 2 * h + layer + (h * h + h) + 2 * h + v;
         let model = MlmModel::new(&shape(NormPlacement::Post, false), &Device::flex());
         assert_eq!(model.num_params(), expected);
+    }
+
+    #[test]
+    fn a_saved_model_loads_back_with_identical_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::flex();
+        let s = shape(NormPlacement::Pre, true);
+        let model = MlmModel::new(&s, &device);
+        let path = dir.path().join("m.bpk");
+        model.save(&path).unwrap();
+        let loaded = MlmModel::load(&s, &path, &device).unwrap();
+        let ids = [2, 7, 4, 9, 10, 4, 12, 3];
+        assert_eq!(model.fill_mask(&ids, 4, 3), loaded.fill_mask(&ids, 4, 3));
+        let top = model.fill_mask(&ids, 4, 20);
+        assert_eq!(top.len(), 2);
+        let total: f32 = top[0].iter().map(|t| t.1).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{total}");
+        assert!(top[0].windows(2).all(|w| w[0].1 >= w[1].1));
+        assert!(MlmModel::load(&s, &dir.path().join("none.bpk"), &device).is_err());
     }
 
     #[test]

@@ -98,21 +98,7 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     if t.device != "cpu" {
         bail!("train.device = {:?}: only \"cpu\" is built yet", t.device);
     }
-    let shape = ModelShape {
-        vocab_size,
-        max_len: cfg.data.seq_len,
-        layers: m.layers,
-        hidden: m.hidden,
-        heads: m.heads,
-        ffn: m.ffn,
-        dropout: m.dropout,
-        norm: if m.norm == "pre" {
-            NormPlacement::Pre
-        } else {
-            NormPlacement::Post
-        },
-        learned_positions: m.positions == "learned",
-    };
+    let shape = shape_of(&cfg, vocab_size);
     let masking = MaskingConfig {
         mask_prob: t.mask_prob,
         mask_id: special.mask,
@@ -167,6 +153,88 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     }
     tb.flush()?;
     Ok(())
+}
+
+/// The model shape a config describes, for a tokenizer of `vocab_size` tokens.
+fn shape_of(cfg: &EncoderConfig, vocab_size: usize) -> ModelShape {
+    let m = &cfg.model;
+    ModelShape {
+        vocab_size,
+        max_len: cfg.data.seq_len,
+        layers: m.layers,
+        hidden: m.hidden,
+        heads: m.heads,
+        ffn: m.ffn,
+        dropout: m.dropout,
+        norm: if m.norm == "pre" {
+            NormPlacement::Pre
+        } else {
+            NormPlacement::Post
+        },
+        learned_positions: m.positions == "learned",
+    }
+}
+
+/// `train fill-mask`: the `top` most likely tokens for each `[MASK]` of `text`, with the
+/// tokenizer, config and final weights of the encoder run in `run`.
+pub fn fill_mask(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
+    if top == 0 {
+        bail!("--top 0: allowed is N >= 1");
+    }
+    let config_path = run.join("config.toml");
+    let cfg: EncoderConfig = crate::config::load(&config_path, &[])?;
+    cfg.validate()
+        .map_err(|e| anyhow!("{}: {e}", config_path.display()))?;
+    let (tokenizer, special) = encoder::load_tokenizer(&run.join("tokenizer.json"))
+        .context("loading the run's tokenizer")?;
+    let model = MlmModel::load(
+        &shape_of(&cfg, tokenizer.get_vocab_size(true)),
+        &run.join("model.bpk"),
+        &encoder::cpu_device(),
+    )
+    .map_err(|e| anyhow!("loading the model: {e}"))?;
+    let encoding = tokenizer
+        .encode(text, true)
+        .map_err(|e| anyhow!("tokenizing the text: {e}"))?;
+    let ids = encoding.get_ids();
+    if !ids.contains(&special.mask) {
+        bail!("the text has no [MASK] token: {text:?}");
+    }
+    if ids.len() > cfg.data.seq_len && cfg.model.positions == "learned" {
+        bail!(
+            "the text is {} tokens with [CLS] and [SEP], longer than the model's data.seq_len = {}",
+            ids.len(),
+            cfg.data.seq_len
+        );
+    }
+    let found = model.fill_mask(ids, special.mask, top);
+    let token = |id: u32| {
+        tokenizer
+            .id_to_token(id)
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let mut out = String::new();
+    if json {
+        let masks: Vec<serde_json::Value> = found
+            .iter()
+            .map(|m| {
+                serde_json::Value::Array(
+                    m.iter()
+                        .map(|&(id, score)| serde_json::json!({"token": token(id), "score": score}))
+                        .collect(),
+                )
+            })
+            .collect();
+        out.push_str(&serde_json::Value::Array(masks).to_string());
+        out.push('\n');
+    } else {
+        for (k, m) in found.iter().enumerate() {
+            for &(id, score) in m {
+                out.push_str(&format!("[MASK] {}\t{}\t{score:.4}\n", k + 1, token(id)));
+            }
+        }
+    }
+    crate::queries::emit(&out)
 }
 
 struct Observer<'a> {

@@ -172,6 +172,24 @@ fn run_encoder(cfg: config::EncoderConfig, run: &RunArgs) -> anyhow::Result<()> 
     encoder_cmd::run(cfg, &run.config, run.out.as_deref())
 }
 
+#[cfg(feature = "encoder")]
+fn run_fill_mask(run: &std::path::Path, text: &str, top: usize, json: bool) -> anyhow::Result<()> {
+    encoder_cmd::fill_mask(run, text, top, json)
+}
+
+#[cfg(not(feature = "encoder"))]
+fn run_fill_mask(
+    run: &std::path::Path,
+    _text: &str,
+    _top: usize,
+    _json: bool,
+) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "train fill-mask --run {}: this binary was built without the encoder; rebuild with `cargo build --release -p train --features encoder`",
+        run.display()
+    )
+}
+
 #[cfg(not(feature = "encoder"))]
 fn run_encoder(_cfg: config::EncoderConfig, _run: &RunArgs) -> anyhow::Result<()> {
     anyhow::bail!(
@@ -218,9 +236,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             top,
             json,
         } => queries::analogy(&vectors, [&a, &b, &c], top, json),
-        Command::FillMask { run, .. } => anyhow::bail!(
-            "train fill-mask --run {}: encoder inference is not built yet (see the encoder issue)",
-            run.display()
-        ),
+        Command::FillMask {
+            run,
+            text,
+            top,
+            json,
+        } => run_fill_mask(&run, &text, top, json),
     }
 }

@@ -16,7 +16,7 @@ fn load(vectors: &Path) -> Result<Index> {
 }
 
 /// Writes `text` to stdout; a closed pipe (`train similar ... | head`) is not an error.
-fn emit(text: &str) -> Result<()> {
+pub fn emit(text: &str) -> Result<()> {
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
         _ => Ok(()),

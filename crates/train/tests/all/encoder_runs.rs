@@ -29,6 +29,43 @@ fn encoder_run_writes_tokenizer_model_and_training_curves() {
     let ppl = values("eval/perplexity");
     assert!((ppl[2].1 - eval[2].1.exp()).abs() < 1e-3 * ppl[2].1);
     assert_eq!(values("eval/mlm_accuracy").len(), 3);
+    // fill-mask with the run: one list per [MASK], `--top` entries, scores descending.
+    let o = train(
+        dir,
+        &[
+            "fill-mask",
+            "--run",
+            "run",
+            "the cat [MASK] in the [MASK]",
+            "--top",
+            "4",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let masks: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let masks = masks.as_array().unwrap();
+    assert_eq!(masks.len(), 2);
+    for m in masks {
+        let scores: Vec<f64> = m
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["score"].as_f64().unwrap())
+            .collect();
+        assert_eq!(scores.len(), 4);
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]) && scores.iter().sum::<f64>() <= 1.0 + 1e-6
+        );
+        assert!(m[0]["token"].is_string());
+    }
+    let o = train(dir, &["fill-mask", "--run", "run", "no mask here"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("no [MASK]"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1);
     // The token stream was cached for the next run with this corpus and tokenizer.
     assert!(
         std::fs::read_dir(dir.join("cache/train/tokens"))
