@@ -107,6 +107,8 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     };
     let params = PretrainParams {
         batch_size: t.batch_size,
+        grad_accum: t.grad_accum,
+        grad_clip: t.grad_clip,
         steps: t.steps,
         lr: t.lr,
         warmup_steps: t.warmup_steps,
@@ -267,6 +269,7 @@ impl PretrainObserver for Observer<'_> {
         let result = tb
             .scalar("train/loss", r.step, r.loss)
             .and_then(|_| tb.scalar("train/lr", r.step, r.lr))
+            .and_then(|_| tb.scalar("train/grad_norm", r.step, r.grad_norm))
             .and_then(|_| tb.scalar("train/tokens_per_sec", r.step, rate))
             .and_then(|_| tb.flush());
         self.keep(result);

@@ -23,6 +23,8 @@ fn encoder_run_writes_tokenizer_model_and_training_curves() {
     assert_eq!(values("train/loss").len(), 6);
     assert_eq!(values("train/lr").len(), 6);
     assert_eq!(values("train/tokens_per_sec").len(), 6);
+    assert!(values("train/grad_norm").iter().all(|v| v.1 > 0.0));
+    assert_eq!(values("train/grad_norm").len(), 6);
     let eval = values("eval/loss");
     assert_eq!(eval.iter().map(|e| e.0).collect::<Vec<_>>(), [10, 20, 30]);
     assert!(eval[2].1 < eval[0].1, "{eval:?}");
