@@ -7,12 +7,14 @@
 //! global norm over all parameters (burn's built-in clipping works tensor by tensor, which is
 //! not the same).
 //!
-//! Not here yet (the encoder issue lists them): weight decay exempting biases and LayerNorm,
-//! checkpoints and resume.
+//! AdamW's weight decay applies to the weight matrices only: biases and LayerNorm parameters
+//! (every 1-D parameter of this model) are exempt, as in BERT.
+//!
+//! Not here yet (the encoder issue lists them): checkpoints and resume.
 
-use burn::module::{ModuleVisitor, Param};
+use burn::module::{ModuleVisitor, Param, ParamGroup, ParamId};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use word2vec::Rng;
 
@@ -140,9 +142,7 @@ pub fn pretrain(
         .next()
         .unwrap_or_else(Device::flex);
     let ce = CrossEntropyLossConfig::new().init(&device);
-    let mut optim = AdamWConfig::new()
-        .with_weight_decay(params.weight_decay as f32)
-        .init();
+    let mut optim = adamw(&model, params.weight_decay);
     if train.is_empty() || params.batch_size == 0 {
         return model;
     }
@@ -218,6 +218,34 @@ pub fn pretrain(
         }
     }
     model
+}
+
+/// AdamW with `weight_decay` on the weight matrices and none on [`no_decay_params`].
+pub fn adamw(model: &MlmModel, weight_decay: f64) -> ModuleOptimizer {
+    AdamWConfig::new()
+        .with_weight_decay(weight_decay as f32)
+        .init()
+        .with_group(
+            ParamGroup::from_ids(no_decay_params(model)),
+            AdamWConfig::new().with_weight_decay(0.0).build(),
+            None,
+        )
+}
+
+/// The parameters exempt from weight decay: the biases and LayerNorm scales and shifts, which
+/// in this model are exactly the 1-D parameters.
+pub fn no_decay_params(model: &MlmModel) -> Vec<ParamId> {
+    struct OneDimensional(Vec<ParamId>);
+    impl ModuleVisitor for OneDimensional {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if D == 1 {
+                self.0.push(param.id);
+            }
+        }
+    }
+    let mut ids = OneDimensional(Vec::new());
+    model.visit(&mut ids);
+    ids.0
 }
 
 /// Scales `grads` so that their global L2 norm over all of `model`'s parameters is at most
@@ -340,6 +368,72 @@ mod tests {
         }
         fn eval(&mut self, r: &EvalReport) {
             self.evals.push(r.clone());
+        }
+    }
+
+    #[test]
+    fn biases_and_layer_norms_are_exempt_from_weight_decay() {
+        let shape = ModelShape {
+            vocab_size: 12,
+            max_len: 6,
+            layers: 2,
+            hidden: 8,
+            heads: 2,
+            ffn: 16,
+            dropout: 0.0,
+            norm: NormPlacement::Post,
+            learned_positions: false,
+        };
+        let model = MlmModel::new(&shape, &Device::flex());
+        // Per layer: 4 attention biases, 2 feed-forward biases, 2 LayerNorms x (scale, shift);
+        // plus the embedding LayerNorm (2), the head's dense bias (1), LayerNorm (2), bias (1).
+        let exempt = no_decay_params(&model);
+        assert_eq!(exempt.len(), 2 * (4 + 2 + 4) + 2 + 1 + 2 + 1);
+        // Everything else is a matrix: token embeddings, 4 + 2 per layer, the head's dense.
+        let (v, h, f) = (12, 8, 16);
+        let matrices = v * h + 2 * (4 * h * h + 2 * h * f) + h * h;
+        let vectors = model.num_params() - matrices;
+        assert_eq!(vectors, 2 * (4 * h + h + f + 4 * h) + 2 * h + h + 2 * h + v);
+
+        // One step with zero gradients and a large decay: matrices shrink, vectors stay.
+        let device = Device::flex().autodiff();
+        let model = MlmModel::new(&shape, &device);
+        let ids = Tensor::<2, Int>::from_ints([[2, 5, 4, 7, 8, 3]], &device);
+        let at = Tensor::<1, Int>::from_ints([2], &device);
+        let zero = model
+            .mlm_logits(model.encode(ids, None), at)
+            .sum()
+            .mul_scalar(0.0);
+        let grads = GradientsParams::from_grads(zero.backward(), &model);
+        let sums = |m: &MlmModel| {
+            let mut v = ParamSums::default();
+            m.visit(&mut v);
+            (v.matrices, v.vectors)
+        };
+        let before = sums(&model);
+        let after = sums(&adamw(&model, 0.5).step(0.1, model, grads));
+        assert!(
+            (after.0 - before.0 * 0.95).abs() < 1e-3 * before.0,
+            "{before:?} -> {after:?}"
+        );
+        assert!((after.1 - before.1).abs() < 1e-6, "{before:?} -> {after:?}");
+    }
+
+    /// Sums of |w| over the matrices and over the 1-D parameters.
+    #[derive(Default)]
+    struct ParamSums {
+        matrices: f64,
+        vectors: f64,
+    }
+
+    impl ModuleVisitor for ParamSums {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let s = param.val().abs().sum().into_scalar::<f32>() as f64;
+            if D == 1 {
+                self.vectors += s;
+            } else {
+                self.matrices += s;
+            }
         }
     }
 
