@@ -2,11 +2,17 @@
 //! and V, split the hidden size into heads, take scaled dot products, set masked scores to a
 //! large negative number (padding keys, and later positions when causal), softmax over the keys,
 //! attention dropout, weight the values, merge the heads, project out.
+//!
+//! [`SelfAttention::forward_fused`] computes the same with burn's fused attention op (no
+//! attention dropout, no weights returned); the encoder layer uses it when attention dropout is
+//! off, and a test checks that both paths agree.
 
 use burn::nn::attention::generate_autoregressive_mask;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
 
 /// Added to masked scores before the softmax: exp of it underflows to exactly 0 in f32.
 const MASKED_SCORE: f32 = -1.0e9;
@@ -20,6 +26,7 @@ pub struct SelfAttention {
     output: Linear,
     dropout: Dropout,
     heads: usize,
+    dropout_prob: f64,
 }
 
 impl SelfAttention {
@@ -40,7 +47,43 @@ impl SelfAttention {
             output: linear(),
             dropout: DropoutConfig::new(dropout).init(),
             heads,
+            dropout_prob: dropout,
         }
+    }
+
+    /// Whether the fused path computes what [`forward`](Self::forward) does (no attention
+    /// dropout to apply).
+    pub fn can_fuse(&self) -> bool {
+        self.dropout_prob == 0.0
+    }
+
+    /// The same attention as [`forward`](Self::forward) through burn's fused op, without
+    /// attention dropout and without returning the weights.
+    pub fn forward_fused(
+        &self,
+        x: Tensor<3>,
+        padding: Option<Tensor<2, Bool>>,
+        causal: bool,
+    ) -> Tensor<3> {
+        let [batch, seq, hidden] = x.dims();
+        let heads = self.heads;
+        let head_dim = hidden / heads;
+        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x));
+        let mask = padding.map(|p| {
+            p.reshape([batch, 1, 1, seq])
+                .expand([batch, heads, seq, seq])
+        });
+        let options = AttentionModuleOptions {
+            scale: None,
+            softcap: None,
+            is_causal: causal,
+        };
+        let context = attention(q, k, v, mask, None, options);
+        let merged = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
+        self.output.forward(merged)
     }
 
     /// Attends over `x`; `padding` is `[batch, seq]`, true at padding positions, which no
@@ -109,6 +152,33 @@ mod tests {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() < 1e-5, "{x} vs {y}");
         }
+    }
+
+    #[test]
+    fn fused_and_written_out_attention_agree() {
+        let device = Device::flex();
+        let attention = SelfAttention::new(8, 2, 0.0, &device);
+        assert!(attention.can_fuse());
+        let pad = Tensor::<2, Bool>::from_bool(
+            TensorData::new(vec![false, false, false, true, true], [1, 5]),
+            &device,
+        );
+        for (padding, causal) in [
+            (None, false),
+            (Some(pad.clone()), false),
+            (None, true),
+            (Some(pad), true),
+        ] {
+            let (written, _) = attention.forward(input(&device, 0.7), padding.clone(), causal);
+            let fused = attention.forward_fused(input(&device, 0.7), padding, causal);
+            // The outputs at padding positions are never used; compare the real ones.
+            assert_close(&first_three(written), &first_three(fused));
+        }
+        assert!(!SelfAttention::new(8, 2, 0.1, &device).can_fuse());
+    }
+
+    fn first_three(t: Tensor<3>) -> Vec<f32> {
+        values(t.slice([0..1, 0..3, 0..8]))
     }
 
     #[test]

@@ -75,19 +75,27 @@ impl EncoderLayer {
         }
     }
 
+    /// Self-attention through burn's fused op when there is no attention dropout, else written
+    /// out.
+    fn attend(&self, x: Tensor<3>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
+        if self.attention.can_fuse() {
+            self.attention.forward_fused(x, padding, false)
+        } else {
+            self.attention.forward(x, padding, false).0
+        }
+    }
+
     /// Applies the layer; `padding` is true at padding positions.
     pub fn forward(&self, x: Tensor<3>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
         if self.pre_norm {
-            let (a, _) =
-                self.attention
-                    .forward(self.attention_norm.forward(x.clone()), padding, false);
+            let a = self.attend(self.attention_norm.forward(x.clone()), padding);
             let x = x + self.dropout.forward(a);
             let f = self
                 .feed_forward
                 .forward(self.feed_forward_norm.forward(x.clone()));
             x + f
         } else {
-            let (a, _) = self.attention.forward(x.clone(), padding, false);
+            let a = self.attend(x.clone(), padding);
             let x = self.attention_norm.forward(x + self.dropout.forward(a));
             let f = self.feed_forward.forward(x.clone());
             self.feed_forward_norm.forward(x + f)
