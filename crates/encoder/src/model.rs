@@ -127,6 +127,37 @@ impl MlmModel {
             .map_err(|e| format!("{}: {e:?}", path.display()))
     }
 
+    /// Replaces the token embeddings of the given ids by the given vectors (each scaled to unit
+    /// length, the expected length of the initial rows), e.g. from word2vec; used before training
+    /// starts.
+    pub fn with_token_vectors(mut self, rows: &[(u32, Vec<f32>)]) -> Self {
+        let weight = self.tokens.weight.val();
+        let device = weight.device();
+        let [vocab, hidden] = weight.dims();
+        let mut data: Vec<f32> = weight.into_data().try_into_vec::<f32>().unwrap_or_default();
+        if data.len() != vocab * hidden {
+            return self;
+        }
+        for (id, v) in rows {
+            let id = *id as usize;
+            if id >= vocab || v.len() != hidden {
+                continue;
+            }
+            let norm = v
+                .iter()
+                .map(|x| x * x)
+                .sum::<f32>()
+                .sqrt()
+                .max(f32::MIN_POSITIVE);
+            for (slot, x) in data[id * hidden..(id + 1) * hidden].iter_mut().zip(v) {
+                *slot = x / norm;
+            }
+        }
+        let tensor = Tensor::<1>::from_floats(data.as_slice(), &device).reshape([vocab, hidden]);
+        self.tokens.weight = Param::from_tensor(tensor);
+        self
+    }
+
     /// A model of `shape` with the weights saved at `path` by [`save`](Self::save).
     pub fn load(
         shape: &ModelShape,
@@ -236,6 +267,29 @@ mod tests {
         assert!((total - 1.0).abs() < 1e-4, "{total}");
         assert!(top[0].windows(2).all(|w| w[0].1 >= w[1].1));
         assert!(MlmModel::load(&s, &dir.path().join("none.bpk"), &device).is_err());
+    }
+
+    #[test]
+    fn token_vectors_replace_embedding_rows_at_unit_length() {
+        let device = Device::flex();
+        let model = MlmModel::new(&shape(NormPlacement::Post, false), &device)
+            .with_token_vectors(&[(7, vec![3.0; 16]), (99, vec![1.0; 16]), (8, vec![1.0; 3])]);
+        let w: Vec<f32> = model
+            .tokens
+            .weight
+            .val()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        assert!(w[7 * 16..8 * 16].iter().all(|&x| (x - 0.25).abs() < 1e-6));
+        // Out-of-range ids and wrong dimensions are skipped, the rest is untouched.
+        let fresh = MlmModel::new(&shape(NormPlacement::Post, false), &device);
+        assert_eq!(fresh.tokens.weight.dims(), [20, 16]);
+        assert!(
+            w[8 * 16..9 * 16]
+                .iter()
+                .any(|&x| (x - 1.0 / 4.0).abs() > 1e-3)
+        );
     }
 
     #[test]

@@ -32,6 +32,22 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     if let Some(valid) = &cfg.data.valid {
         word2vec::check_corpus_path(valid).context("data.valid")?;
     }
+    // Word vectors to start the token embeddings from, read (and checked) before any work.
+    let init_vectors = match &cfg.model.init_embeddings {
+        Some(path) => {
+            let v = word2vec::Embeddings::read(path).context("model.init_embeddings")?;
+            if v.dim() != cfg.model.hidden {
+                bail!(
+                    "model.init_embeddings: {} has vectors of dimension {}, but model.hidden = {} (they must match)",
+                    path.display(),
+                    v.dim(),
+                    cfg.model.hidden
+                );
+            }
+            Some(v)
+        }
+        None => None,
+    };
     let dir = run_dir::create(out, config_path)?;
     let config_text = run_dir::write_config(&dir, &cfg)?;
     let mut tb = EventWriter::create(&dir).context("creating the TensorBoard event file")?;
@@ -91,10 +107,7 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
         cfg.data.seq_len
     );
 
-    let (m, t) = (&cfg.model, &cfg.train);
-    if m.init_embeddings.is_some() {
-        bail!("model.init_embeddings: initialising from word2vec vectors is not built yet");
-    }
+    let t = &cfg.train;
     if t.device != "cpu" {
         bail!("train.device = {:?}: only \"cpu\" is built yet", t.device);
     }
@@ -122,7 +135,16 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
         eval_every: t.eval_every,
     };
     let device = encoder::cpu_device().autodiff();
-    let model = MlmModel::new(&shape, &device);
+    let mut model = MlmModel::new(&shape, &device);
+    if let Some(vectors) = &init_vectors {
+        let rows = token_vectors(&tokenizer.get_vocab(true), vectors);
+        eprintln!(
+            "model.init_embeddings: {} of {} tokens initialised from word vectors",
+            rows.len(),
+            vocab_size
+        );
+        model = model.with_token_vectors(&rows);
+    }
     let mut observer = Observer {
         tb: &mut tb,
         display: Display::new(t.steps, "tokens"),
@@ -155,6 +177,37 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     }
     tb.flush()?;
     Ok(())
+}
+
+/// The word vector of every whole-word token of `vocab` found in `vectors` (exactly, else
+/// lowercased); WordPiece continuations (`##…`) and special tokens have no word vector, and
+/// BPE's end-of-word marker is dropped before the lookup.
+fn token_vectors(
+    vocab: &std::collections::HashMap<String, u32>,
+    vectors: &word2vec::Embeddings,
+) -> Vec<(u32, Vec<f32>)> {
+    let mut exact = std::collections::HashMap::new();
+    let mut lower = std::collections::HashMap::new();
+    for (i, w) in vectors.words().iter().enumerate() {
+        exact.entry(w.as_str()).or_insert(i);
+        lower.entry(w.to_lowercase()).or_insert(i);
+    }
+    let mut rows: Vec<(u32, Vec<f32>)> = vocab
+        .iter()
+        .filter(|(token, _)| {
+            !token.starts_with("##") && !encoder::SPECIAL_TOKENS.contains(&token.as_str())
+        })
+        .filter_map(|(token, &id)| {
+            let word = token.strip_suffix("</w>").unwrap_or(token);
+            exact
+                .get(word)
+                .copied()
+                .or_else(|| lower.get(&word.to_lowercase()).copied())
+                .map(|i| (id, vectors.vector(i).to_vec()))
+        })
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    rows
 }
 
 /// The model shape a config describes, for a tokenizer of `vocab_size` tokens.

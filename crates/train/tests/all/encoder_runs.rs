@@ -2,18 +2,23 @@
 
 use super::*;
 
+/// `train encoder --config enc.toml --out run` in `dir`, caching token streams inside `dir`.
+fn encoder_run(dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["encoder", "--config", "enc.toml", "--out", "run"])
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .output()
+        .expect("the train binary runs")
+}
+
 #[test]
 fn encoder_run_writes_tokenizer_model_and_training_curves() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let corpus = cluster_corpus(dir, 3000);
     std::fs::write(dir.join("enc.toml"), format!("[data]\ncorpus = {:?}\nseq_len = 16\nvalid_fraction = 0.1\n\n[tokenizer]\nvocab_size = 60\n\n[model]\nlayers = 1\nhidden = 16\nheads = 2\nffn = 32\n\n[train]\nbatch_size = 8\nsteps = 30\nwarmup_steps = 3\nlr = 0.003\nlog_every = 5\neval_every = 10\n", corpus.display().to_string())).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(["encoder", "--config", "enc.toml", "--out", "run"])
-        .current_dir(dir)
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .output()
-        .unwrap();
+    let o = encoder_run(dir);
     assert!(o.status.success(), "{}", stderr(&o));
     let run = dir.join("run");
     for f in ["config.toml", "tokenizer.json", "model.bpk"] {
@@ -75,4 +80,54 @@ fn encoder_run_writes_tokenizer_model_and_training_curves() {
             .count()
             >= 1
     );
+}
+
+#[test]
+fn word2vec_vectors_initialise_the_token_embeddings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 2000);
+    let cfg = write_config(dir, &corpus, "");
+    let o = train(
+        dir,
+        &[
+            "word2vec",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--out",
+            "w2v",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let enc = |hidden: usize| {
+        format!(
+            "[data]\ncorpus = {:?}\nseq_len = 16\nvalid_fraction = 0.1\n\n[tokenizer]\nvocab_size = 200\n\n[model]\nlayers = 1\nhidden = {hidden}\nheads = 2\nffn = 32\ninit_embeddings = \"w2v/vectors.bin\"\n\n[train]\nbatch_size = 8\nsteps = 4\nlog_every = 2\neval_every = 4\n",
+            corpus.display().to_string()
+        )
+    };
+    std::fs::write(dir.join("enc.toml"), enc(16)).unwrap();
+    let o = encoder_run(dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The corpus words (cat, dog, farm, ...) are whole WordPiece tokens with word vectors.
+    let line = stderr(&o)
+        .lines()
+        .find(|l| l.contains("init_embeddings"))
+        .unwrap_or_default()
+        .to_string();
+    let covered: usize = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(covered >= 20, "{line}");
+    // Dimensions must match: a one-line error before any run folder is made.
+    std::fs::write(dir.join("enc.toml"), enc(8)).unwrap();
+    let o = train(dir, &["encoder", "--config", "enc.toml", "--out", "run8"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("dimension 16") && stderr(&o).contains("model.hidden = 8"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("run8").exists());
 }
