@@ -57,6 +57,19 @@ impl SelfAttention {
         self.dropout_prob == 0.0
     }
 
+    /// Q, K and V of `x` `[batch, seq, hidden]`, each split into heads:
+    /// `[batch, heads, seq, head_dim]`.
+    fn project(&self, x: Tensor<3>) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+        let [batch, seq, hidden] = x.dims();
+        let (heads, head_dim) = (self.heads, hidden / self.heads);
+        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
+        (
+            split(self.query.forward(x.clone())),
+            split(self.key.forward(x.clone())),
+            split(self.value.forward(x)),
+        )
+    }
+
     /// The same attention as [`forward`](Self::forward) through burn's fused op, without
     /// attention dropout and without returning the weights.
     pub fn forward_fused(
@@ -67,11 +80,7 @@ impl SelfAttention {
     ) -> Tensor<3> {
         let [batch, seq, hidden] = x.dims();
         let heads = self.heads;
-        let head_dim = hidden / heads;
-        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x));
+        let (q, k, v) = self.project(x);
         let mask = padding.map(|p| {
             p.reshape([batch, 1, 1, seq])
                 .expand([batch, heads, seq, seq])
@@ -98,11 +107,7 @@ impl SelfAttention {
         let [batch, seq, hidden] = x.dims();
         let heads = self.heads;
         let head_dim = hidden / heads;
-        // [batch, seq, hidden] -> [batch, heads, seq, head_dim]
-        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x));
+        let (q, k, v) = self.project(x);
         let mut scores = q
             .matmul(k.swap_dims(2, 3))
             .div_scalar((head_dim as f64).sqrt());
