@@ -167,7 +167,7 @@ pub struct W2vModel {
 }
 
 impl Default for W2vModel {
-    /// The library's defaults (word2vec.c's, plus shared negatives).
+    /// The library's defaults (word2vec.c's, except shared negatives and init_scale 1.0).
     fn default() -> Self {
         let p = word2vec::TrainParams::default();
         W2vModel {
@@ -205,13 +205,15 @@ pub struct W2vTrain {
 }
 
 impl Default for W2vTrain {
+    /// The library's defaults; `alpha` is filled per architecture by `validate`.
     fn default() -> Self {
+        let p = word2vec::TrainParams::default();
         W2vTrain {
-            epochs: 5,
+            epochs: p.epochs,
             alpha: None,
-            sample: 1e-3,
-            threads: 0,
-            seed: 1,
+            sample: p.sample,
+            threads: p.threads,
+            seed: p.seed,
             backend: "cpu".into(),
             log_every_secs: 2.0,
         }
