@@ -3,11 +3,12 @@
 //! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]), the
 //! tokenizer ([`tokenizer`]), the cached token stream and sequence packing ([`data`]), multi-head
 //! self-attention ([`attention`]), the feed-forward block, encoder layer and sinusoidal positions
-//! ([`layer`]), the whole model with its tied MLM head ([`model`]) and the CPU device
-//! ([`cpu_device`]). Held-out data, batching, the training loop, checkpoints and fill-mask come
-//! with the encoder issue; `train encoder` says so until then.
+//! ([`layer`]), the whole model with its tied MLM head ([`model`]), the training loop with
+//! evaluation ([`pretrain`]), checkpoints to resume from ([`checkpoint`]) and the CPU device
+//! ([`cpu_device`]).
 
 pub mod attention;
+pub mod checkpoint;
 pub mod data;
 pub mod layer;
 pub mod masking;
@@ -17,11 +18,16 @@ pub mod schedule;
 pub mod tokenizer;
 
 pub use attention::SelfAttention;
+/// The burn device type, re-exported so that callers need not depend on burn.
+pub use burn::prelude::Device;
+pub use checkpoint::{Checkpoint, CheckpointError, Progress};
 pub use data::{DataError, pack, token_stream};
 pub use layer::{EncoderLayer, FeedForward, NormPlacement, sinusoidal_positions};
 pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
 pub use model::{MlmModel, ModelShape};
-pub use pretrain::{EvalReport, PretrainObserver, PretrainParams, StepReport, evaluate, pretrain};
+pub use pretrain::{
+    EvalReport, PretrainObserver, PretrainParams, Resume, StepReport, Trained, evaluate, pretrain,
+};
 pub use schedule::{Schedule, learning_rate};
 pub use tokenizer::{
     SPECIAL_TOKENS, SpecialIds, TokenizerError, TokenizerKind, TokenizerSpec, load_tokenizer,
@@ -33,6 +39,14 @@ pub use tokenizer::{
 /// faster per Transformer training step in a probe on this machine type).
 pub fn cpu_device() -> burn::prelude::Device {
     burn::prelude::Device::flex()
+}
+
+/// burn's deprecated `ndarray` CPU backend, built only with the `ndarray` feature so that the
+/// benchmark can measure it against [`cpu_device`] on the same model.
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)] // deprecated by burn in favour of flex, which is the point of measuring it
+pub fn ndarray_device() -> burn::prelude::Device {
+    burn::prelude::Device::ndarray()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! embedding matrix itself (tied weights, as BERT) plus a bias. The head scores only the
 //! positions asked for (the masked ones), not every position.
 
-use burn::module::Param;
+use burn::module::{ModuleVisitor, Param};
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm,
     LayerNormConfig, Linear, LinearConfig,
@@ -117,6 +117,36 @@ impl MlmModel {
             Some(norm) => norm.forward(x),
             None => x,
         }
+    }
+
+    /// Every parameter's values under its dotted path in the module tree (e.g.
+    /// `layers.0.attention.query.weight`), in module order: what the weight histograms show.
+    pub fn parameter_values(&self) -> Vec<(String, Vec<f32>)> {
+        #[derive(Default)]
+        struct Collect {
+            path: Vec<String>,
+            found: Vec<(String, Vec<f32>)>,
+        }
+        impl ModuleVisitor for Collect {
+            fn enter_module(&mut self, name: &str, _container_type: &str) {
+                self.path.push(name.to_string());
+            }
+            fn exit_module(&mut self, _name: &str, _container_type: &str) {
+                self.path.pop();
+            }
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let values = param
+                    .val()
+                    .into_data()
+                    .convert::<f32>()
+                    .try_into_vec::<f32>()
+                    .unwrap_or_default();
+                self.found.push((self.path.join("."), values));
+            }
+        }
+        let mut collect = Collect::default();
+        self.visit(&mut collect);
+        collect.found
     }
 
     /// Saves the weights (without autodiff state) as a burnpack file at `path`.
@@ -248,6 +278,24 @@ mod tests {
         let expected = v * h + 2 * h + layer + (h * h + h) + 2 * h + v;
         let model = MlmModel::new(&shape(NormPlacement::Post, false), &Device::flex());
         assert_eq!(model.num_params(), expected);
+    }
+
+    #[test]
+    fn parameter_values_name_every_parameter_by_its_path() {
+        let model = MlmModel::new(&shape(NormPlacement::Post, true), &Device::flex());
+        let params = model.parameter_values();
+        let total: usize = params.iter().map(|p| p.1.len()).sum();
+        assert_eq!(total, model.num_params());
+        let names: Vec<&str> = params.iter().map(|p| p.0.as_str()).collect();
+        for expected in ["tokens.weight", "positions.weight", "head_bias"] {
+            assert!(names.contains(&expected), "{expected} not in {names:?}");
+        }
+        assert!(
+            names.iter().any(|n| n.starts_with("layers.0.")),
+            "{names:?}"
+        );
+        let tokens = &params[names.iter().position(|n| *n == "tokens.weight").unwrap()].1;
+        assert_eq!(tokens.len(), 20 * 16);
     }
 
     #[test]

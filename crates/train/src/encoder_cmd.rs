@@ -1,13 +1,14 @@
 //! `train encoder`: config → run folder → tokenizer → cached token stream → packed sequences →
-//! MLM pretraining with TensorBoard logging → `model.bpk`. Checkpoints and `--resume` are not
-//! built yet.
+//! MLM pretraining with TensorBoard logging and checkpoints → `model.bpk`; `--resume` continues a
+//! run folder from its newest checkpoint.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use encoder::{
-    EvalReport, MaskingConfig, MlmModel, ModelShape, NormPlacement, PretrainObserver,
+    Checkpoint, EvalReport, MaskingConfig, MlmModel, ModelShape, NormPlacement, PretrainObserver,
     PretrainParams, Schedule, StepReport, TokenizerKind, TokenizerSpec,
 };
 
@@ -26,14 +27,32 @@ fn cache_dir() -> PathBuf {
         .join("tokens")
 }
 
-/// Runs `train encoder` with a validated config.
-pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result<()> {
+/// Config keys that may change when a run is resumed: they do not change what the steps already
+/// taken mean (`train.steps` moves the end of the learning-rate schedule, to train further).
+const RESUMABLE_CHANGES: [&str; 6] = [
+    "train.steps",
+    "train.log_every",
+    "train.eval_every",
+    "train.checkpoint_every",
+    "train.keep_checkpoints",
+    "train.device",
+];
+
+/// Runs `train encoder` with a validated config: a new run, or with `resume` the run in `out`
+/// continued from its newest checkpoint.
+pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>, resume: bool) -> Result<()> {
+    let resume_from = match (resume, out) {
+        (false, _) => None,
+        (true, None) => bail!("--resume needs --out DIR, the run folder to continue"),
+        (true, Some(dir)) => Some(resume_point(dir, &cfg)?),
+    };
     word2vec::check_corpus_path(&cfg.data.corpus).context("data.corpus")?;
     if let Some(valid) = &cfg.data.valid {
         word2vec::check_corpus_path(valid).context("data.valid")?;
     }
     // Word vectors to start the token embeddings from, read (and checked) before any work.
     let init_vectors = match &cfg.model.init_embeddings {
+        Some(_) if resume_from.is_some() => None, // the weights come from the checkpoint
         Some(path) => {
             let v = word2vec::Embeddings::read(path).context("model.init_embeddings")?;
             if v.dim() != cfg.model.hidden {
@@ -48,14 +67,28 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
         }
         None => None,
     };
-    let dir = run_dir::create(out, config_path)?;
+    let dir = match (&resume_from, out) {
+        (Some(_), Some(dir)) => dir.to_path_buf(),
+        _ => run_dir::create(out, config_path)?,
+    };
+    let start_step = resume_from.as_ref().map_or(0, |r| r.0);
     let config_text = run_dir::write_config(&dir, &cfg)?;
     let mut tb = EventWriter::create(&dir).context("creating the TensorBoard event file")?;
-    tb.text("config", 0, &format!("```toml\n{config_text}```"))?;
-    eprintln!("run folder: {}", dir.display());
+    tb.text("config", start_step, &format!("```toml\n{config_text}```"))?;
+    match &resume_from {
+        Some((step, path)) => eprintln!(
+            "run folder: {}, resuming from {} (step {step})",
+            dir.display(),
+            path.display()
+        ),
+        None => eprintln!("run folder: {}", dir.display()),
+    }
 
     let tokenizer_path = dir.join("tokenizer.json");
     let (tokenizer, special) = match &cfg.tokenizer.path {
+        _ if resume_from.is_some() => {
+            encoder::load_tokenizer(&tokenizer_path).context("loading the run's tokenizer")?
+        }
         Some(path) => {
             let loaded = encoder::load_tokenizer(path).context("tokenizer.path")?;
             std::fs::copy(path, &tokenizer_path)
@@ -108,9 +141,7 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     );
 
     let t = &cfg.train;
-    if t.device != "cpu" {
-        bail!("train.device = {:?}: only \"cpu\" is built yet", t.device);
-    }
+    let device = compute_device(&t.device)?;
     let shape = shape_of(&cfg, vocab_size);
     let masking = MaskingConfig {
         mask_prob: t.mask_prob,
@@ -133,9 +164,32 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
         weight_decay: t.weight_decay,
         seed: t.seed,
         eval_every: t.eval_every,
+        checkpoint_every: t.checkpoint_every,
     };
-    let device = encoder::cpu_device().autodiff();
-    let mut model = MlmModel::new(&shape, &device);
+    let device = device.autodiff();
+    let (mut model, resume) = match &resume_from {
+        Some((_, path)) => {
+            let loaded = encoder::checkpoint::load(path, &shape, t.weight_decay, &device)
+                .context("--resume")?;
+            if loaded.progress.order.len() != train.len() {
+                bail!(
+                    "--resume: {} now gives {} training sequences, but the checkpoint was made with {}; the data changed",
+                    cfg.data.corpus.display(),
+                    train.len(),
+                    loaded.progress.order.len()
+                );
+            }
+            let resume = encoder::Resume {
+                optimizer: loaded.optimizer,
+                progress: loaded.progress,
+            };
+            (loaded.model, Some(resume))
+        }
+        None => {
+            device.seed(t.seed);
+            (MlmModel::new(&shape, &device), None)
+        }
+    };
     if let Some(vectors) = &init_vectors {
         let rows = token_vectors(&tokenizer.get_vocab(true), vectors);
         eprintln!(
@@ -150,11 +204,17 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
         display: Display::new(t.steps, "tokens"),
         log_every: t.log_every,
         last: Instant::now(),
+        step_end: Instant::now(),
+        paused: Duration::ZERO,
         tokens: 0,
+        checkpoints: dir.join("checkpoints"),
+        keep_checkpoints: t.keep_checkpoints,
         error: None,
+        checkpoint_error: None,
     };
-    let model = encoder::pretrain(
+    let trained = encoder::pretrain(
         model,
+        resume,
         &train,
         &valid,
         &special,
@@ -164,6 +224,13 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     );
     observer.display.finish();
     let log_error = observer.error.take();
+    if let Some(e) = observer.checkpoint_error.take() {
+        return Err(e);
+    }
+    if !trained.finished {
+        bail!("training stopped before train.steps = {}", t.steps);
+    }
+    let model = trained.model;
 
     let path = dir.join("model.bpk");
     let temp = dir.join(".model.tmp.bpk");
@@ -177,6 +244,93 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>) -> Result
     }
     tb.flush()?;
     Ok(())
+}
+
+/// The newest complete checkpoint of the run folder `dir` (step, folder), after checking that
+/// `cfg` differs from the run's `config.toml` only in [`RESUMABLE_CHANGES`] and that the run has
+/// steps left to take.
+fn resume_point(dir: &Path, cfg: &EncoderConfig) -> Result<(u64, PathBuf)> {
+    let config_path = dir.join("config.toml");
+    if !config_path.exists() {
+        bail!(
+            "--resume: {} holds no run ({} is missing)",
+            dir.display(),
+            config_path.display()
+        );
+    }
+    let old: EncoderConfig = crate::config::load(&config_path, &[])?;
+    let (old, new) = (flatten(&old)?, flatten(cfg)?);
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let changed: Vec<String> = keys
+        .into_iter()
+        .filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str()) && old.get(*k) != new.get(*k))
+        .map(|k| {
+            let show = |v: Option<&String>| v.map_or_else(|| "absent".to_string(), Clone::clone);
+            format!("{k} ({} -> {})", show(old.get(k)), show(new.get(k)))
+        })
+        .collect();
+    if !changed.is_empty() {
+        bail!(
+            "--resume: the config differs from {} in {}; only {} may change when resuming",
+            config_path.display(),
+            changed.join(", "),
+            RESUMABLE_CHANGES.join(", ")
+        );
+    }
+    let checkpoints = dir.join("checkpoints");
+    let Some((step, path)) = encoder::checkpoint::latest(&checkpoints).context("--resume")? else {
+        bail!(
+            "--resume: no complete checkpoint in {}",
+            checkpoints.display()
+        );
+    };
+    encoder::checkpoint::verify(&path).context("--resume")?;
+    if step >= cfg.train.steps {
+        bail!(
+            "--resume: the newest checkpoint is at step {step}, and train.steps = {}; raise train.steps to train further",
+            cfg.train.steps
+        );
+    }
+    Ok((step, path))
+}
+
+/// A config as `dotted.key -> TOML value` pairs, to compare two of them key by key.
+fn flatten(cfg: &EncoderConfig) -> Result<std::collections::BTreeMap<String, String>> {
+    fn walk(
+        prefix: &str,
+        value: &toml::Value,
+        out: &mut std::collections::BTreeMap<String, String>,
+    ) {
+        match value {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            v => {
+                out.insert(prefix.to_string(), v.to_string());
+            }
+        }
+    }
+    let value = toml::Value::try_from(cfg).context("serialising the config")?;
+    let mut out = std::collections::BTreeMap::new();
+    walk("", &value, &mut out);
+    Ok(out)
+}
+
+/// The burn device `train.device` names.
+fn compute_device(name: &str) -> Result<encoder::Device> {
+    match name {
+        "cpu" => Ok(encoder::cpu_device()),
+        #[cfg(feature = "ndarray")]
+        "ndarray" => Ok(encoder::ndarray_device()),
+        other => bail!("train.device = {other:?}: only \"cpu\" is built yet"),
+    }
 }
 
 /// The word vector of every whole-word token of `vocab` found in `vectors` (exactly, else
@@ -292,13 +446,25 @@ pub fn fill_mask(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
     crate::queries::emit(&out)
 }
 
+/// Logs the run to the terminal and TensorBoard and writes its checkpoints.
 struct Observer<'a> {
     tb: &'a mut EventWriter,
     display: Display,
     log_every: u64,
+    /// When the current logging interval started.
     last: Instant,
+    /// When the last step ended.
+    step_end: Instant,
+    /// Time spent since `last` on evaluations and checkpoints, not training.
+    paused: Duration,
+    /// Tokens trained on since `last`.
     tokens: usize,
+    checkpoints: PathBuf,
+    keep_checkpoints: usize,
+    /// The first TensorBoard error: reported at the end, as it does not stop training.
     error: Option<anyhow::Error>,
+    /// A checkpoint that could not be written: stops training.
+    checkpoint_error: Option<anyhow::Error>,
 }
 
 impl Observer<'_> {
@@ -307,15 +473,24 @@ impl Observer<'_> {
             self.error = Some(e.into());
         }
     }
+
+    /// Counts the time since the last step (or pause) as not training, so tokens/s measures
+    /// training alone.
+    fn pause_since_step(&mut self) {
+        self.paused += self.step_end.elapsed();
+        self.step_end = Instant::now();
+    }
 }
 
 impl PretrainObserver for Observer<'_> {
-    fn step(&mut self, r: &StepReport) {
+    fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
+        self.step_end = Instant::now();
         self.tokens += r.tokens;
         if !r.step.is_multiple_of(self.log_every) {
-            return;
+            return ControlFlow::Continue(());
         }
-        let rate = self.tokens as f64 / self.last.elapsed().as_secs_f64().max(1e-9);
+        let training = self.last.elapsed().saturating_sub(self.paused);
+        let rate = self.tokens as f64 / training.as_secs_f64().max(1e-9);
         self.display
             .update(r.step, rate, Some(r.loss), r.lr, "step");
         let tb = &mut *self.tb;
@@ -327,10 +502,13 @@ impl PretrainObserver for Observer<'_> {
             .and_then(|_| tb.flush());
         self.keep(result);
         self.tokens = 0;
+        self.paused = Duration::ZERO;
         self.last = Instant::now();
+        self.step_end = self.last;
+        ControlFlow::Continue(())
     }
 
-    fn eval(&mut self, r: &EvalReport) {
+    fn eval(&mut self, r: &EvalReport, model: &MlmModel) {
         self.display.println(&format!(
             "step {}: eval loss {:.4}, perplexity {:.2}, MLM accuracy {:.1}%",
             r.step,
@@ -343,7 +521,29 @@ impl PretrainObserver for Observer<'_> {
             .scalar("eval/loss", r.step, r.loss)
             .and_then(|_| tb.scalar("eval/perplexity", r.step, r.perplexity))
             .and_then(|_| tb.scalar("eval/mlm_accuracy", r.step, r.accuracy))
+            .and_then(|_| {
+                // Weight histograms "now and then": at every evaluation.
+                model
+                    .parameter_values()
+                    .iter()
+                    .try_for_each(|(name, values)| {
+                        tb.histogram(&format!("weights/{name}"), r.step, values)
+                    })
+            })
             .and_then(|_| tb.flush());
         self.keep(result);
+        self.pause_since_step();
+    }
+
+    fn checkpoint(&mut self, c: &Checkpoint<'_>) -> ControlFlow<()> {
+        let saved = encoder::checkpoint::save(&self.checkpoints, c, self.keep_checkpoints);
+        self.pause_since_step();
+        match saved {
+            Ok(_) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.checkpoint_error = Some(anyhow::Error::new(e).context("writing a checkpoint"));
+                ControlFlow::Break(())
+            }
+        }
     }
 }

@@ -51,8 +51,8 @@ pub enum Command {
     Encoder {
         #[command(flatten)]
         run: RunArgs,
-        /// Continue from the newest complete checkpoint in the run folder (the encoder is not
-        /// built yet)
+        /// Continue the run in --out DIR from its newest complete checkpoint (the config may
+        /// differ only in train.steps and the logging, checkpoint and device settings)
         #[arg(long)]
         resume: bool,
     },
@@ -168,8 +168,8 @@ pub fn main() -> ExitCode {
 }
 
 #[cfg(feature = "encoder")]
-fn run_encoder(cfg: config::EncoderConfig, run: &RunArgs) -> anyhow::Result<()> {
-    encoder_cmd::run(cfg, &run.config, run.out.as_deref())
+fn run_encoder(cfg: config::EncoderConfig, run: &RunArgs, resume: bool) -> anyhow::Result<()> {
+    encoder_cmd::run(cfg, &run.config, run.out.as_deref(), resume)
 }
 
 #[cfg(feature = "encoder")]
@@ -191,7 +191,7 @@ fn run_fill_mask(
 }
 
 #[cfg(not(feature = "encoder"))]
-fn run_encoder(_cfg: config::EncoderConfig, _run: &RunArgs) -> anyhow::Result<()> {
+fn run_encoder(_cfg: config::EncoderConfig, _run: &RunArgs, _resume: bool) -> anyhow::Result<()> {
     anyhow::bail!(
         "train encoder: the config is valid, but this binary was built without the encoder; rebuild with `cargo build --release -p train --features encoder`"
     )
@@ -210,10 +210,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             let cfg: config::EncoderConfig = config::load(&run.config, &run.set)?;
             cfg.validate()
                 .map_err(|e| anyhow::anyhow!("{}: {e}", run.config.display()))?;
-            if resume {
-                anyhow::bail!("train encoder --resume: checkpoints are not built yet");
-            }
-            run_encoder(cfg, &run)
+            run_encoder(cfg, &run, resume)
         }
         Command::Eval {
             vectors,

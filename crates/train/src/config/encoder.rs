@@ -279,7 +279,13 @@ impl EncoderConfig {
             t.keep_checkpoints >= 1,
             ">= 1",
         )?;
-        one_of("train.device", &t.device, &["cpu", "wgpu"])?;
+        // "ndarray" exists only in builds with the `ndarray` feature, for the backend benchmark.
+        let devices: &[&str] = if cfg!(feature = "ndarray") {
+            &["cpu", "wgpu", "ndarray"]
+        } else {
+            &["cpu", "wgpu"]
+        };
+        one_of("train.device", &t.device, devices)?;
         Ok(())
     }
 }

@@ -141,10 +141,15 @@ fn encoder_without_corpus_resume_and_fill_mask_fail_cleanly() {
     };
     assert_clean_failure(dir, &["encoder", "--config", "enc.toml"], missing);
     assert!(!dir.join("runs").exists());
+    let resume: &[&str] = if cfg!(feature = "encoder") {
+        &["--resume needs --out"]
+    } else {
+        &["without the encoder"]
+    };
     assert_clean_failure(
         dir,
         &["encoder", "--config", "enc.toml", "--resume"],
-        &["--resume"],
+        resume,
     );
     assert_clean_failure(
         dir,

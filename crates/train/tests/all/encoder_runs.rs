@@ -2,12 +2,21 @@
 
 use super::*;
 
-/// `train encoder --config enc.toml --out run` in `dir`, caching token streams inside `dir`.
-fn encoder_run(dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(["encoder", "--config", "enc.toml", "--out", "run"])
+/// `train encoder --config enc.toml --out OUT ARGS...` in `dir`, caching token streams inside
+/// `dir`; not yet started.
+fn encoder_command(dir: &Path, out: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_train"));
+    command
+        .args(["encoder", "--config", "enc.toml", "--out", out])
+        .args(args)
         .current_dir(dir)
-        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_CACHE_HOME", dir.join("cache"));
+    command
+}
+
+/// `train encoder --config enc.toml --out run` in `dir`, run to its end.
+fn encoder_run(dir: &Path) -> Output {
+    encoder_command(dir, "run", &[])
         .output()
         .expect("the train binary runs")
 }
@@ -36,6 +45,37 @@ fn encoder_run_writes_tokenizer_model_and_training_curves() {
     let ppl = values("eval/perplexity");
     assert!((ppl[2].1 - eval[2].1.exp()).abs() < 1e-3 * ppl[2].1);
     assert_eq!(values("eval/mlm_accuracy").len(), 3);
+    // Weight histograms at every evaluation, one per parameter tensor.
+    let events = train::tensorboard::read_events(&event_file(&run)).unwrap();
+    let histograms: Vec<(i64, String, f64)> = events
+        .iter()
+        .flat_map(|e| {
+            e.summary_values()
+                .iter()
+                .filter_map(|v| v.histo().map(|h| (e.step, v.tag.clone(), h.num)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let embedding: Vec<(i64, f64)> = histograms
+        .iter()
+        .filter(|h| h.1 == "weights/tokens.weight")
+        .map(|h| (h.0, h.2))
+        .collect();
+    assert_eq!(
+        embedding.iter().map(|h| h.0).collect::<Vec<_>>(),
+        [10, 20, 30]
+    );
+    // vocabulary x hidden values (the vocabulary is at most the 60 asked for).
+    let n = embedding[0].1;
+    assert!(n > 0.0 && n <= 960.0 && n % 16.0 == 0.0, "{n}");
+    assert!(embedding.iter().all(|h| h.1 == n));
+    assert!(
+        histograms
+            .iter()
+            .any(|h| h.1.starts_with("weights/layers.0.")),
+        "{:?}",
+        histograms.iter().map(|h| &h.1).collect::<Vec<_>>()
+    );
     // fill-mask with the run: one list per [MASK], `--top` entries, scores descending.
     let o = train(
         dir,
@@ -130,4 +170,138 @@ fn word2vec_vectors_initialise_the_token_embeddings() {
         stderr(&o)
     );
     assert!(!dir.join("run8").exists());
+}
+
+#[test]
+fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 3000);
+    // Dropout stays on (0.1 by default): the resumed steps must draw the same dropout masks.
+    std::fs::write(dir.join("enc.toml"), format!("[data]\ncorpus = {:?}\nseq_len = 16\nvalid_fraction = 0.1\n\n[tokenizer]\nvocab_size = 60\n\n[model]\nlayers = 1\nhidden = 16\nheads = 2\nffn = 32\n\n[train]\nbatch_size = 8\nsteps = 400\nwarmup_steps = 3\nlr = 0.003\nlog_every = 1\neval_every = 50\ncheckpoint_every = 20\nkeep_checkpoints = 2\n", corpus.display().to_string())).unwrap();
+    let run = |out: &str, extra: &[&str]| encoder_command(dir, out, extra).output().unwrap();
+    let o = run("whole", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kept: Vec<String> = std::fs::read_dir(dir.join("whole/checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept.len(), 2, "the newest 2 of 20 checkpoints: {kept:?}");
+    assert!(kept.contains(&"step-400".to_string()), "{kept:?}");
+
+    // The same run, killed (SIGKILL) once its first checkpoint is complete. It reuses the first
+    // run's tokenizer: HF tokenizers' trainer breaks ties in hash order, so two trainings of one
+    // corpus may number (or even pick) tokens differently; a resumed run reads its own.
+    let config = std::fs::read_to_string(dir.join("enc.toml")).unwrap();
+    std::fs::write(
+        dir.join("enc.toml"),
+        config.replace(
+            "[tokenizer]\n",
+            "[tokenizer]\npath = \"whole/tokenizer.json\"\n",
+        ),
+    )
+    .unwrap();
+    let mut child = encoder_command(dir, "cut", &[])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = dir.join("cut/checkpoints/step-20");
+    let started = std::time::Instant::now();
+    while !first.exists() && started.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before it could be killed"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!dir.join("cut/model.bpk").exists());
+    let cut_steps = scalars(&dir.join("cut"), "train/loss").len();
+    assert!(
+        (20..400).contains(&cut_steps),
+        "{cut_steps} steps before the kill"
+    );
+
+    // Resuming with a changed model or too few steps is refused, in one line.
+    for (set, expected) in [
+        ("model.hidden=32", "model.hidden (16 -> 32)"),
+        ("train.seed=2", "train.seed (1 -> 2)"),
+        ("train.steps=10", "raise train.steps"),
+    ] {
+        let o = run("cut", &["--resume", "--set", set]);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(expected), "{set}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+    let o = run("cut", &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("resuming from"), "{}", stderr(&o));
+
+    // TensorBoard keeps the last value logged for a step: the resumed run's, from its newest
+    // checkpoint on. That curve is the uninterrupted one, value for value.
+    let curve = |run: &str, tag: &str| {
+        let mut last = std::collections::BTreeMap::new();
+        for (step, v) in scalars(&dir.join(run), tag) {
+            last.insert(step, v);
+        }
+        last.into_iter().collect::<Vec<_>>()
+    };
+    for tag in ["train/loss", "train/grad_norm", "train/lr", "eval/loss"] {
+        let (whole, cut) = (curve("whole", tag), curve("cut", tag));
+        assert!(!whole.is_empty());
+        assert_eq!(whole, cut, "{tag}");
+    }
+    let mask = |run: &str| {
+        let o = train(
+            dir,
+            &[
+                "fill-mask",
+                "--run",
+                run,
+                "the cat [MASK] in the farm",
+                "--json",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        o.stdout
+    };
+    assert_eq!(mask("whole"), mask("cut"), "same final weights");
+}
+
+#[test]
+fn a_missing_or_corrupt_checkpoint_is_a_one_line_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 600);
+    std::fs::write(dir.join("enc.toml"), format!("[data]\ncorpus = {:?}\nseq_len = 16\nvalid_fraction = 0.1\n\n[tokenizer]\nvocab_size = 60\n\n[model]\nlayers = 1\nhidden = 16\nheads = 2\nffn = 32\n\n[train]\nbatch_size = 8\nsteps = 4\nlog_every = 2\neval_every = 4\ncheckpoint_every = 2\n", corpus.display().to_string())).unwrap();
+    let o = encoder_run(dir);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let resume = |extra: &str| {
+        let o = encoder_command(dir, "run", &["--resume", "--set", extra])
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        stderr(&o)
+    };
+    // Damage the newest checkpoint's weights: refused, naming the file.
+    let weights = dir.join("run/checkpoints/step-4/model.bpk");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&weights, &bytes).unwrap();
+    let e = resume("train.steps=8");
+    assert!(
+        e.contains("step-4/model.bpk") && e.contains("checksum"),
+        "{e}"
+    );
+    // A state file that does not parse.
+    std::fs::write(dir.join("run/checkpoints/step-4/state.json"), "{").unwrap();
+    let e = resume("train.steps=8");
+    assert!(e.contains("state.json"), "{e}");
+    // No checkpoint at all.
+    std::fs::remove_dir_all(dir.join("run/checkpoints")).unwrap();
+    let e = resume("train.steps=8");
+    assert!(e.contains("no complete checkpoint"), "{e}");
 }

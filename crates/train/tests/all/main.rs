@@ -90,11 +90,24 @@ pub fn event_file(run: &Path) -> PathBuf {
         .expect("an event file")
 }
 
-/// The `(step, value)` scalars logged under `tag` in a run folder (CRCs checked).
+/// The `(step, value)` scalars logged under `tag` in a run folder (CRCs checked), from all its
+/// event files, oldest file first.
 pub fn scalars(run: &Path, tag: &str) -> Vec<(i64, f32)> {
-    read_events(&event_file(run))
-        .expect("event file reads back with valid CRCs")
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(run)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("tfevents")
+        })
+        .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
+        .collect();
+    files.sort();
+    files
         .iter()
+        .flat_map(|(_, f)| read_events(f).expect("event file reads back with valid CRCs"))
         .flat_map(|e| {
             e.summary_values()
                 .iter()
