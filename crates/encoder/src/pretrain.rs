@@ -85,7 +85,8 @@ pub struct EvalReport {
 
 /// Receives reports while pretraining runs (the binary logs them and writes the checkpoints).
 pub trait PretrainObserver {
-    /// After every step; `Break` stops the run there (e.g. on Ctrl-C).
+    /// After every step; `Break` stops the run there (e.g. on Ctrl-C), after handing
+    /// [`PretrainObserver::checkpoint`] a checkpoint of that step.
     fn step(&mut self, _report: &StepReport) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
@@ -260,6 +261,13 @@ pub fn pretrain(
             });
         }
         if flow.is_break() {
+            // Stopping on request: save where the run is, so no step is lost.
+            let checkpoint = Checkpoint {
+                model: &model,
+                optimizer: &optim,
+                progress: &progress,
+            };
+            let _ = observer.checkpoint(&checkpoint);
             return Trained {
                 model,
                 finished: false,
@@ -746,7 +754,7 @@ mod tests {
             .collect();
         assert_eq!(kept, [3, 6], "every 3 steps, the newest 2 kept");
 
-        // Stopped after step 5: the newest checkpoint is step 3; steps 4 and 5 are lost.
+        // Stopped after step 5, which saves a checkpoint of step 5 beside the one of step 3.
         let mut cut = Checkpointing {
             record: Record::default(),
             dir: &tmp.path().join("cut"),
@@ -755,9 +763,11 @@ mod tests {
         let stopped = go(init, None, &mut cut);
         assert!(!stopped.finished);
         assert_eq!(cut.record.steps, whole.record.steps[..5]);
-        let (step, path) = crate::checkpoint::latest(cut.dir).unwrap().unwrap();
-        assert_eq!(step, 3);
-        let loaded = crate::checkpoint::load(&path, &shape, params.weight_decay, &device).unwrap();
+        let saved = crate::checkpoint::list(cut.dir).unwrap();
+        assert_eq!(saved.iter().map(|c| c.0).collect::<Vec<_>>(), [3, 5]);
+        // Resuming from step 3 (as after a crash in steps 4 or 5) retakes steps 4 and 5.
+        let path = &saved[0].1;
+        let loaded = crate::checkpoint::load(path, &shape, params.weight_decay, &device).unwrap();
         assert_eq!(loaded.progress.step, 3);
         let mut rest = Checkpointing {
             record: Record::default(),

@@ -4,6 +4,8 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -199,6 +201,12 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>, resume: b
         );
         model = model.with_token_vectors(&rows);
     }
+    // Ctrl-C asks the loop to stop after the current step; the observer then saves a checkpoint.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
+        eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
+    }
     let mut observer = Observer {
         tb: &mut tb,
         display: Display::new(t.steps, "tokens"),
@@ -211,6 +219,8 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>, resume: b
         keep_checkpoints: t.keep_checkpoints,
         error: None,
         checkpoint_error: None,
+        interrupted,
+        last_checkpoint: None,
     };
     let trained = encoder::pretrain(
         model,
@@ -228,7 +238,14 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>, resume: b
         return Err(e);
     }
     if !trained.finished {
-        bail!("training stopped before train.steps = {}", t.steps);
+        match observer.last_checkpoint {
+            Some(path) if observer.interrupted.load(Ordering::SeqCst) => bail!(
+                "interrupted; {} holds the run: continue it with the same command and --out {} --resume",
+                path.display(),
+                dir.display()
+            ),
+            _ => bail!("training stopped before train.steps = {}", t.steps),
+        }
     }
     let model = trained.model;
 
@@ -465,6 +482,10 @@ struct Observer<'a> {
     error: Option<anyhow::Error>,
     /// A checkpoint that could not be written: stops training.
     checkpoint_error: Option<anyhow::Error>,
+    /// Set by Ctrl-C: stop after the current step.
+    interrupted: Arc<AtomicBool>,
+    /// The newest checkpoint written.
+    last_checkpoint: Option<PathBuf>,
 }
 
 impl Observer<'_> {
@@ -474,21 +495,9 @@ impl Observer<'_> {
         }
     }
 
-    /// Counts the time since the last step (or pause) as not training, so tokens/s measures
-    /// training alone.
-    fn pause_since_step(&mut self) {
-        self.paused += self.step_end.elapsed();
-        self.step_end = Instant::now();
-    }
-}
-
-impl PretrainObserver for Observer<'_> {
-    fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
-        self.step_end = Instant::now();
-        self.tokens += r.tokens;
-        if !r.step.is_multiple_of(self.log_every) {
-            return ControlFlow::Continue(());
-        }
+    /// Logs the interval that ends with step `r` (train/loss, train/lr, train/grad_norm and
+    /// train/tokens_per_sec) and starts the next one.
+    fn log_step(&mut self, r: &StepReport) {
         let training = self.last.elapsed().saturating_sub(self.paused);
         let rate = self.tokens as f64 / training.as_secs_f64().max(1e-9);
         self.display
@@ -505,6 +514,30 @@ impl PretrainObserver for Observer<'_> {
         self.paused = Duration::ZERO;
         self.last = Instant::now();
         self.step_end = self.last;
+    }
+
+    /// Counts the time since the last step (or pause) as not training, so tokens/s measures
+    /// training alone.
+    fn pause_since_step(&mut self) {
+        self.paused += self.step_end.elapsed();
+        self.step_end = Instant::now();
+    }
+}
+
+impl PretrainObserver for Observer<'_> {
+    fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
+        self.step_end = Instant::now();
+        self.tokens += r.tokens;
+        if r.step.is_multiple_of(self.log_every) {
+            self.log_step(r);
+        }
+        if self.interrupted.load(Ordering::SeqCst) {
+            self.display.println(&format!(
+                "interrupted after step {}: saving a checkpoint",
+                r.step
+            ));
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     }
 
@@ -539,7 +572,10 @@ impl PretrainObserver for Observer<'_> {
         let saved = encoder::checkpoint::save(&self.checkpoints, c, self.keep_checkpoints);
         self.pause_since_step();
         match saved {
-            Ok(_) => ControlFlow::Continue(()),
+            Ok(path) => {
+                self.last_checkpoint = Some(path);
+                ControlFlow::Continue(())
+            }
             Err(e) => {
                 self.checkpoint_error = Some(anyhow::Error::new(e).context("writing a checkpoint"));
                 ControlFlow::Break(())

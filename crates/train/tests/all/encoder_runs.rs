@@ -217,7 +217,8 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!dir.join("cut/model.bpk").exists());
-    let cut_steps = scalars(&dir.join("cut"), "train/loss").len();
+    let curve_len = |run: &Path| scalars(run, "train/loss").len();
+    let cut_steps = curve_len(&dir.join("cut"));
     assert!(
         (20..400).contains(&cut_steps),
         "{cut_steps} steps before the kill"
@@ -238,6 +239,35 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("resuming from"), "{}", stderr(&o));
 
+    // Ctrl-C (SIGINT) saves a checkpoint of the step it stopped after, then exits non-zero.
+    let child = encoder_command(dir, "int", &[])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = dir.join("int/checkpoints/step-20");
+    while !first.exists() && started.elapsed().as_secs() < 240 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let interrupt = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    let last_line = stderr(&o).lines().last().unwrap_or_default().to_string();
+    assert!(last_line.contains("interrupted;"), "{}", stderr(&o));
+    let steps_done = curve_len(&dir.join("int"));
+    assert!(
+        dir.join(format!("int/checkpoints/step-{steps_done}"))
+            .join("state.json")
+            .is_file(),
+        "no checkpoint of step {steps_done}: {}",
+        stderr(&o)
+    );
+    let o = run("int", &["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
     // TensorBoard keeps the last value logged for a step: the resumed run's, from its newest
     // checkpoint on. That curve is the uninterrupted one, value for value.
     let curve = |run: &str, tag: &str| {
@@ -248,9 +278,10 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
         last.into_iter().collect::<Vec<_>>()
     };
     for tag in ["train/loss", "train/grad_norm", "train/lr", "eval/loss"] {
-        let (whole, cut) = (curve("whole", tag), curve("cut", tag));
+        let whole = curve("whole", tag);
         assert!(!whole.is_empty());
-        assert_eq!(whole, cut, "{tag}");
+        assert_eq!(whole, curve("cut", tag), "{tag}");
+        assert_eq!(whole, curve("int", tag), "{tag}");
     }
     let mask = |run: &str| {
         let o = train(
@@ -267,6 +298,7 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
         o.stdout
     };
     assert_eq!(mask("whole"), mask("cut"), "same final weights");
+    assert_eq!(mask("whole"), mask("int"), "same final weights");
 }
 
 #[test]
