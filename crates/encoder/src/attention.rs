@@ -8,11 +8,13 @@
 //! off, and a test checks that both paths agree.
 
 use burn::nn::attention::generate_autoregressive_mask;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
+
+use crate::dropout::Dropout;
 
 /// Added to masked scores before the softmax: exp of it underflows to exactly 0 in f32.
 const MASKED_SCORE: f32 = -1.0e9;
@@ -45,7 +47,7 @@ impl SelfAttention {
             key: linear(),
             value: linear(),
             output: linear(),
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: Dropout::new(dropout),
             heads,
             dropout_prob: dropout,
         }

@@ -5,8 +5,8 @@
 //! both burnpack files, and `state.json`: the step, the data position (this epoch's order of the
 //! training sequences and how far into it the run is), the state of the generator that draws
 //! batches and masks, and the CRC-32C of both weight files, so that a truncated or damaged
-//! checkpoint is refused instead of silently loaded. Dropout needs no saved state: the backend's
-//! generator is reseeded from the run's seed and the step at every step.
+//! checkpoint is refused instead of silently loaded. Dropout needs no saved state: its generator
+//! is reseeded from the run's seed and the step at every step.
 //!
 //! A checkpoint is written into `.step-N.tmp/` and renamed when complete, so a folder named
 //! `step-N` is never half written; only the newest `keep` are kept.

@@ -3,10 +3,11 @@
 //! and BERT) or before the sub-layer ("pre", more stable for deep stacks; the stack then ends with
 //! one more LayerNorm). Also the sinusoidal positional encoding of the original Transformer.
 
-use burn::nn::{Dropout, DropoutConfig, Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::attention::SelfAttention;
+use crate::dropout::Dropout;
 
 /// Where the LayerNorm of each sub-layer sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl FeedForward {
             inner: LinearConfig::new(hidden, ffn).init(device),
             outer: LinearConfig::new(ffn, hidden).init(device),
             activation: Gelu::new(),
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: Dropout::new(dropout),
         }
     }
 
@@ -70,7 +71,7 @@ impl EncoderLayer {
             attention_norm: LayerNormConfig::new(hidden).init(device),
             feed_forward: FeedForward::new(hidden, ffn, dropout, device),
             feed_forward_norm: LayerNormConfig::new(hidden).init(device),
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: Dropout::new(dropout),
             pre_norm: norm == NormPlacement::Pre,
         }
     }

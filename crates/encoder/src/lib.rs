@@ -10,6 +10,7 @@
 pub mod attention;
 pub mod checkpoint;
 pub mod data;
+pub mod dropout;
 pub mod layer;
 pub mod masking;
 pub mod model;

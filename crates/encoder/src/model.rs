@@ -6,11 +6,11 @@
 
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm,
-    LayerNormConfig, Linear, LinearConfig,
+    Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
 
+use crate::dropout::Dropout;
 use crate::layer::{EncoderLayer, NormPlacement, sinusoidal_positions};
 
 /// The shape of a model.
@@ -71,7 +71,7 @@ impl MlmModel {
                 .learned_positions
                 .then(|| EmbeddingConfig::new(shape.max_len, h).init(device)),
             embedding_norm: LayerNormConfig::new(h).init(device),
-            embedding_dropout: DropoutConfig::new(shape.dropout).init(),
+            embedding_dropout: Dropout::new(shape.dropout),
             layers: (0..shape.layers)
                 .map(|_| {
                     EncoderLayer::new(h, shape.heads, shape.ffn, shape.dropout, shape.norm, device)

@@ -155,7 +155,7 @@ pub struct Trained {
     pub finished: bool,
 }
 
-/// The seed of the backend generator (dropout) for `step`: a function of the run's seed and
+/// The seed of the dropout generator for `step`: a function of the run's seed and
 /// the step only, so that a resumed run draws the same dropout masks as an uninterrupted one.
 fn dropout_seed(seed: u64, step: u64) -> u64 {
     let mut rng = Rng::new(seed ^ step.wrapping_mul(0xD6E8_FEB8_6659_FD93));
@@ -200,7 +200,7 @@ pub fn pretrain(
     let mut rng = Rng::from_state(progress.rng);
     let accum = params.grad_accum.max(1);
     for step in progress.step + 1..=params.steps {
-        device.seed(dropout_seed(params.seed, step));
+        crate::dropout::seed(dropout_seed(params.seed, step));
         let lr = learning_rate(
             step - 1,
             params.steps,
