@@ -121,7 +121,8 @@ const OPTIMIZER: &str = "optimizer.bpk";
 const STATE: &str = "state.json";
 
 /// Writes `checkpoint` as `dir/step-N/` (N = its step; an older folder of that name is
-/// replaced), then deletes all but the newest `keep` checkpoints in `dir`. Returns the folder.
+/// replaced), then deletes all but the newest `keep` checkpoints in `dir` and any unfinished
+/// `.step-*.tmp` folder. Returns the folder.
 pub fn save(
     dir: &Path,
     checkpoint: &Checkpoint<'_>,
@@ -165,6 +166,14 @@ pub fn save(
         std::fs::remove_dir_all(&done).map_err(io(&done))?;
     }
     std::fs::rename(&temp, &done).map_err(io(&done))?;
+    // Unfinished folders of earlier saves (a run killed while saving) are of no use.
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|n| n.starts_with(".step-") && n.ends_with(".tmp")) {
+            std::fs::remove_dir_all(&path).map_err(io(&path))?;
+        }
+    }
     let all = list(dir)?;
     for (_, old) in all.iter().take(all.len().saturating_sub(keep.max(1))) {
         std::fs::remove_dir_all(old).map_err(io(old))?;

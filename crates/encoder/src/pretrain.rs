@@ -763,6 +763,10 @@ mod tests {
         let stopped = go(init, None, &mut cut);
         assert!(!stopped.finished);
         assert_eq!(cut.record.steps, whole.record.steps[..5]);
+        // A folder left by a save that was killed midway is not a checkpoint, and the next
+        // save removes it.
+        let stale = cut.dir.join(".step-4.tmp");
+        std::fs::create_dir(&stale).unwrap();
         let saved = crate::checkpoint::list(cut.dir).unwrap();
         assert_eq!(saved.iter().map(|c| c.0).collect::<Vec<_>>(), [3, 5]);
         // Resuming from step 3 (as after a crash in steps 4 or 5) retakes steps 4 and 5.
@@ -780,6 +784,7 @@ mod tests {
         };
         let resumed = go(loaded.model, Some(resume), &mut rest);
         assert!(resumed.finished);
+        assert!(!stale.exists());
         assert_eq!(rest.record.steps, whole.record.steps[3..], "steps 4..=8");
         assert_eq!(
             rest.record.evals,
