@@ -401,8 +401,23 @@ fn shape_of(cfg: &EncoderConfig, vocab_size: usize) -> ModelShape {
     }
 }
 
+/// The newest weights of the run folder `run`: its final `model.bpk` or its newest checkpoint's,
+/// whichever was written last (a run that was stopped, or is being resumed, has a checkpoint
+/// newer than any final model).
+fn newest_weights(run: &Path) -> Result<PathBuf> {
+    let last = run.join("model.bpk");
+    let checkpoint = encoder::checkpoint::latest(&run.join("checkpoints"))
+        .context("looking for the run's checkpoints")?
+        .map(|(_, dir)| dir.join("model.bpk"));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    Ok(match checkpoint {
+        Some(c) if modified(&c) > modified(&last) => c,
+        _ => last,
+    })
+}
+
 /// `train fill-mask`: the `top` most likely tokens for each `[MASK]` of `text`, with the
-/// tokenizer, config and final weights of the encoder run in `run`.
+/// tokenizer, config and newest weights of the encoder run in `run`.
 pub fn fill_mask(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
     if top == 0 {
         bail!("--top 0: allowed is N >= 1");
@@ -415,7 +430,7 @@ pub fn fill_mask(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
         .context("loading the run's tokenizer")?;
     let model = MlmModel::load(
         &shape_of(&cfg, tokenizer.get_vocab_size(true)),
-        &run.join("model.bpk"),
+        &newest_weights(run)?,
         &encoder::cpu_device(),
     )
     .map_err(|e| anyhow!("loading the model: {e}"))?;

@@ -217,6 +217,12 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!dir.join("cut/model.bpk").exists());
+    // fill-mask works on the stopped run, with its newest checkpoint.
+    let o = train(
+        dir,
+        &["fill-mask", "--run", "cut", "the [MASK] sat", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let curve_len = |run: &Path| scalars(run, "train/loss").len();
     let cut_steps = curve_len(&dir.join("cut"));
     assert!(
