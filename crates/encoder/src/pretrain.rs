@@ -51,7 +51,7 @@ pub struct PretrainParams {
     pub seed: u64,
     /// Steps between evaluations (and at the last step).
     pub eval_every: u64,
-    /// Steps between checkpoints handed to the observer; 0 = none.
+    /// Steps between checkpoints handed to the observer (and one at the last step); 0 = none.
     pub checkpoint_every: u64,
 }
 
@@ -92,7 +92,8 @@ pub trait PretrainObserver {
     }
     /// After every evaluation, with the model evaluated (for weight histograms).
     fn eval(&mut self, _report: &EvalReport, _model: &MlmModel) {}
-    /// Every `checkpoint_every` steps, after the step's evaluation: a checkpoint to save.
+    /// Every `checkpoint_every` steps and at the last step, after the step's evaluation: a
+    /// checkpoint to save.
     /// `Break` stops the run there (e.g. when it could not be saved).
     fn checkpoint(&mut self, _checkpoint: &Checkpoint<'_>) -> ControlFlow<()> {
         ControlFlow::Continue(())
@@ -277,7 +278,9 @@ pub fn pretrain(
             let report = evaluate(&model.valid(), valid, special, masking, params, step);
             observer.eval(&report, &model);
         }
-        if params.checkpoint_every > 0 && step % params.checkpoint_every == 0 {
+        // Also at the last step, so that a finished run can be extended with more steps.
+        let last = step == params.steps;
+        if params.checkpoint_every > 0 && (step % params.checkpoint_every == 0 || last) {
             let checkpoint = Checkpoint {
                 model: &model,
                 optimizer: &optim,
@@ -752,7 +755,11 @@ mod tests {
             .iter()
             .map(|c| c.0)
             .collect();
-        assert_eq!(kept, [3, 6], "every 3 steps, the newest 2 kept");
+        assert_eq!(
+            kept,
+            [6, 8],
+            "every 3 steps and at the end, the newest 2 kept"
+        );
 
         // Stopped after step 5, which saves a checkpoint of step 5 beside the one of step 3.
         let mut cut = Checkpointing {

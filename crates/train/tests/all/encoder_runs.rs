@@ -305,6 +305,11 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
     };
     assert_eq!(mask("whole"), mask("cut"), "same final weights");
     assert_eq!(mask("whole"), mask("int"), "same final weights");
+
+    // A finished run has a checkpoint of its last step, so it can be extended.
+    let o = run("int", &["--resume", "--set", "train.steps=410"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(curve("int", "train/loss").last().map(|p| p.0), Some(410));
 }
 
 #[test]
