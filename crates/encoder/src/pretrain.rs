@@ -261,32 +261,23 @@ pub fn pretrain(
                 tokens,
             });
         }
-        if flow.is_break() {
-            // Stopping on request: save where the run is, so no step is lost.
-            let checkpoint = Checkpoint {
-                model: &model,
-                optimizer: &optim,
-                progress: &progress,
-            };
-            let _ = observer.checkpoint(&checkpoint);
-            return Trained {
-                model,
-                finished: false,
-            };
-        }
-        if (step % params.eval_every == 0 || step == params.steps) && !valid.is_empty() {
+        // Stopping on request (the observer's Break) skips the evaluation but still saves
+        // where the run is, so no step is lost. Scheduled checkpoints also come at the last
+        // step, so that a finished run can be extended with more steps.
+        let stop = flow.is_break();
+        let due = params.checkpoint_every > 0
+            && (step % params.checkpoint_every == 0 || step == params.steps);
+        if !stop && (step % params.eval_every == 0 || step == params.steps) && !valid.is_empty() {
             let report = evaluate(&model.valid(), valid, special, masking, params, step);
             observer.eval(&report, &model);
         }
-        // Also at the last step, so that a finished run can be extended with more steps.
-        let last = step == params.steps;
-        if params.checkpoint_every > 0 && (step % params.checkpoint_every == 0 || last) {
+        if stop || due {
             let checkpoint = Checkpoint {
                 model: &model,
                 optimizer: &optim,
                 progress: &progress,
             };
-            if observer.checkpoint(&checkpoint).is_break() {
+            if observer.checkpoint(&checkpoint).is_break() || stop {
                 return Trained {
                     model,
                     finished: false,
