@@ -7,23 +7,45 @@
 //! what makes it faster. It drops exactly when burn's does: only on an autodiff device (a
 //! model turned into its inference form with `valid()` never drops).
 //!
-//! The generator is global to the process, like burn's, and seeded by the training loop at
-//! every step ([`seed`]) from the run's seed and the step, so a resumed run draws the masks an
-//! uninterrupted run draws.
+//! The generator belongs to the thread: the training loop runs the shards of a batch on
+//! several threads at once, and each shard draws its masks from a generator of its own, set up
+//! for the duration of the shard by a [`Seeded`] guard from the run's seed, the step and the
+//! shard. So the masks do not depend on which thread ran which shard, and a resumed run draws
+//! the masks an uninterrupted run draws.
 
-use std::sync::Mutex;
+use std::cell::RefCell;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use word2vec::Rng;
 
-/// The mask generator; `None` until the first [`seed`] (then seed 0 is used).
-static GENERATOR: Mutex<Option<Rng>> = Mutex::new(None);
+thread_local! {
+    /// This thread's mask generator; `None` outside a [`Seeded`] scope (then seed 0 is used).
+    static GENERATOR: RefCell<Option<Rng>> = const { RefCell::new(None) };
+}
 
-/// Seeds the generator of every dropout mask drawn from now on.
-pub fn seed(seed: u64) {
-    let mut generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
-    *generator = Some(Rng::new(seed));
+/// While alive, the dropout masks drawn on this thread come from a generator seeded with the
+/// given seed; on drop, the thread's previous generator comes back. Scopes nest: rayon may run
+/// another shard on this thread while this one waits for a parallel matrix product, and that
+/// shard's scope opens and closes inside this one.
+#[must_use = "the seed applies only while the guard lives"]
+pub struct Seeded {
+    previous: Option<Rng>,
+}
+
+impl Seeded {
+    /// Seeds this thread's generator with `seed` until the guard is dropped.
+    pub fn new(seed: u64) -> Self {
+        let previous = GENERATOR.with(|g| g.borrow_mut().replace(Rng::new(seed)));
+        Seeded { previous }
+    }
+}
+
+impl Drop for Seeded {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        GENERATOR.with(|g| *g.borrow_mut() = previous);
+    }
 }
 
 /// Zeroes each element with probability `prob` and scales the others by 1/(1 - prob), while
@@ -46,14 +68,14 @@ impl Dropout {
             return x;
         }
         let shape = x.shape();
-        let mask = {
-            let mut generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+        let mask = GENERATOR.with(|g| {
+            let mut generator = g.borrow_mut();
             mask(
                 generator.get_or_insert_with(|| Rng::new(0)),
                 shape.num_elements(),
                 self.prob,
             )
-        };
+        });
         x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
     }
 }
@@ -130,5 +152,30 @@ mod tests {
                 .iter()
                 .all(|&v| v == 0.0 || v == 1.0 / 0.75)
         );
+    }
+
+    #[test]
+    fn a_nested_scope_leaves_the_outer_generator_where_it_was() {
+        let device = Device::flex().autodiff();
+        let dropout = Dropout::new(0.5);
+        let draw = || -> Vec<f32> {
+            dropout
+                .forward(Tensor::<1>::ones([64], &device))
+                .into_data()
+                .try_into_vec()
+                .unwrap()
+        };
+        let (first, second) = {
+            let _outer = Seeded::new(7);
+            (draw(), draw())
+        };
+        let _outer = Seeded::new(7);
+        assert_eq!(draw(), first);
+        let inner = {
+            let _inner = Seeded::new(8);
+            draw()
+        };
+        assert_ne!(inner, second);
+        assert_eq!(draw(), second);
     }
 }

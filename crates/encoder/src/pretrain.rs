@@ -14,10 +14,11 @@
 //! from one ([`Resume`]) continues exactly: the data position and generator state come from the
 //! checkpoint and dropout is reseeded from the seed and the step at every step.
 
-use burn::module::{ModuleVisitor, Param, ParamGroup, ParamId};
-use burn::nn::loss::CrossEntropyLossConfig;
+use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamGroup, ParamId};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use rayon::prelude::*;
 use word2vec::Rng;
 
 use std::ops::ControlFlow;
@@ -35,6 +36,10 @@ pub struct PretrainParams {
     pub batch_size: usize,
     /// Micro-batches whose gradients are summed (averaged) into one optimizer step.
     pub grad_accum: usize,
+    /// Row ranges each micro-batch is split into and run concurrently (data parallelism on
+    /// rayon's threads); the gradient is the whole micro-batch's, but each shard draws its own
+    /// dropout masks, so changing it changes the run.
+    pub shards: usize,
     /// Clip the global gradient norm to this; 0 = no clipping.
     pub grad_clip: f64,
     /// Optimizer steps.
@@ -156,11 +161,109 @@ pub struct Trained {
     pub finished: bool,
 }
 
-/// The seed of the dropout generator for `step`: a function of the run's seed and
-/// the step only, so that a resumed run draws the same dropout masks as an uninterrupted one.
-fn dropout_seed(seed: u64, step: u64) -> u64 {
-    let mut rng = Rng::new(seed ^ step.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+/// The seed of the dropout generator of micro-batch `micro` of `step`: a function of the run's
+/// seed, the step and the micro-batch only, so that a resumed run draws the same dropout masks
+/// as an uninterrupted one. Each shard derives its own from it ([`shard_seed`]).
+fn dropout_seed(seed: u64, step: u64, micro: usize) -> u64 {
+    let mut rng = Rng::new(
+        seed ^ step.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ (micro as u64).wrapping_mul(0x9E37_79B9),
+    );
     rng.next_u64()
+}
+
+/// The dropout seed of shard `shard` of a micro-batch whose seed is `seed`.
+fn shard_seed(seed: u64, shard: usize) -> u64 {
+    Rng::new(seed ^ (shard as u64).wrapping_mul(0xA24B_AED4_963E_E407)).next_u64()
+}
+
+/// A copy of `model` whose trainable parameters are new leaves of the autodiff graph (same
+/// values, same parameter ids). burn's autodiff keeps every graph that shares a node under one
+/// lock for the whole backward pass; shards that used the same parameter leaves would be merged
+/// into one graph and their backward passes would run one after the other.
+fn replica(model: &MlmModel) -> MlmModel {
+    struct NewLeaves;
+    impl ModuleMapper for NewLeaves {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| {
+                if t.is_require_grad() {
+                    t.detach().require_grad()
+                } else {
+                    t
+                }
+            })
+        }
+    }
+    model.clone().map(&mut NewLeaves)
+}
+
+/// Forward and backward of one micro-batch (`picked`, masked with generators seeded from
+/// `seed` and the row) split into `shards` row ranges that run concurrently on rayon's threads,
+/// each on its own [`replica`] and with its own dropout generator. Each shard's loss is
+/// weighted by its share of the micro-batch's masked tokens and divided by `accum`, so the
+/// summed gradient is that of the whole micro-batch's mean loss (the elementwise operations of
+/// burn's CPU backend run on one thread, so this is how a step keeps every core busy).
+/// Adds the gradients to `accumulator` and returns the micro-batch's mean loss (`None`, and
+/// nothing added, when nothing was masked).
+#[allow(clippy::too_many_arguments)] // the inputs of make_batch plus the shard settings
+fn shard_gradients(
+    model: &MlmModel,
+    ce: &CrossEntropyLoss,
+    picked: &[&Vec<u32>],
+    masking: &MaskingConfig,
+    special: &SpecialIds,
+    seed: u64,
+    shards: usize,
+    dropout_seed: u64,
+    accum: usize,
+    device: &Device,
+    accumulator: &mut GradientsAccumulator<MlmModel>,
+) -> Option<f64> {
+    let per_shard = picked.len().div_ceil(shards.max(1));
+    let batches: Vec<Batch> = picked
+        .chunks(per_shard.max(1))
+        .enumerate()
+        .map(|(k, rows)| {
+            let offset = k * per_shard;
+            make_batch(
+                rows,
+                masking,
+                special,
+                &mut |row| Rng::new(seed ^ (offset + row) as u64),
+                device,
+            )
+        })
+        .collect();
+    let masked: usize = batches.iter().map(|b| b.masked).sum();
+    if masked == 0 {
+        return None;
+    }
+    let results: Vec<Option<(f64, GradientsParams)>> = batches
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, batch)| {
+            if batch.masked == 0 {
+                return None;
+            }
+            let _dropout = crate::dropout::Seeded::new(shard_seed(dropout_seed, k));
+            let model = if k == 0 {
+                model.clone()
+            } else {
+                replica(model)
+            };
+            let share = batch.masked as f64 / masked as f64;
+            let hidden = model.encode(batch.ids, None);
+            let loss = ce.forward(model.mlm_logits(hidden, batch.at), batch.targets);
+            let value = loss.clone().into_scalar::<f32>() as f64 * share;
+            let loss = loss.mul_scalar(share / accum as f64);
+            Some((value, GradientsParams::from_grads(loss.backward(), &model)))
+        })
+        .collect();
+    let mut loss = 0.0;
+    for (value, grads) in results.into_iter().flatten() {
+        loss += value;
+        accumulator.accumulate(model, grads);
+    }
+    Some(loss)
 }
 
 /// Trains `model` (created on an autodiff device) on `train` sequences, all of one length, up to
@@ -201,7 +304,6 @@ pub fn pretrain(
     let mut rng = Rng::from_state(progress.rng);
     let accum = params.grad_accum.max(1);
     for step in progress.step + 1..=params.steps {
-        crate::dropout::seed(dropout_seed(params.seed, step));
         let lr = learning_rate(
             step - 1,
             params.steps,
@@ -211,7 +313,7 @@ pub fn pretrain(
         );
         let mut accumulator = GradientsAccumulator::<MlmModel>::new();
         let (mut loss_sum, mut micro_batches, mut tokens) = (0.0, 0, 0);
-        for _ in 0..accum {
+        for micro in 0..accum {
             let mut picked = Vec::with_capacity(params.batch_size);
             while picked.len() < params.batch_size.min(train.len()) {
                 let order = &mut progress.order;
@@ -226,25 +328,24 @@ pub fn pretrain(
                 progress.cursor += 1;
             }
             let seed = rng.next_u64();
-            let batch = make_batch(
+            tokens += picked.len() * picked[0].len();
+            let loss = shard_gradients(
+                &model,
+                &ce,
                 &picked,
                 masking,
                 special,
-                &mut |row| Rng::new(seed ^ row as u64),
+                seed,
+                params.shards,
+                dropout_seed(params.seed, step, micro),
+                accum,
                 &device,
+                &mut accumulator,
             );
-            tokens += picked.len() * picked[0].len();
-            if batch.masked == 0 {
-                continue;
+            if let Some(loss) = loss {
+                loss_sum += loss;
+                micro_batches += 1;
             }
-            let hidden = model.encode(batch.ids, None);
-            let loss = ce.forward(model.mlm_logits(hidden, batch.at), batch.targets);
-            loss_sum += loss.clone().into_scalar::<f32>() as f64;
-            micro_batches += 1;
-            // Each micro-batch contributes its mean loss / accum: the step sees the average.
-            let grads =
-                GradientsParams::from_grads(loss.div_scalar(accum as f64).backward(), &model);
-            accumulator.accumulate(&model, grads);
         }
         progress.step = step;
         progress.rng = rng.state();
@@ -379,30 +480,41 @@ pub fn evaluate(
         .into_iter()
         .next()
         .unwrap_or_else(Device::flex);
-    let (mut loss_sum, mut correct, mut count) = (0.0, 0usize, 0usize);
     let ce = CrossEntropyLossConfig::new().init(&device);
-    for (chunk_index, chunk) in valid.chunks(params.batch_size.max(1)).enumerate() {
-        let refs: Vec<&Vec<u32>> = chunk.iter().collect();
-        let base = chunk_index * params.batch_size.max(1);
-        let batch = make_batch(
-            &refs,
-            masking,
-            special,
-            &mut |row| {
-                Rng::new(params.seed.wrapping_mul(0x9E37_79B9) ^ (base + row) as u64 ^ 0xE7A1)
-            },
-            &device,
-        );
-        if batch.masked == 0 {
-            continue;
-        }
-        let logits = model.mlm_logits(model.encode(batch.ids, None), batch.at);
-        let predicted = logits.clone().argmax(1).reshape([batch.masked]);
-        let hits = predicted.equal(batch.targets.clone());
-        correct += hits.int().sum().into_scalar::<i64>() as usize;
-        let loss = ce.forward(logits, batch.targets).into_scalar::<f32>() as f64;
-        loss_sum += loss * batch.masked as f64;
-        count += batch.masked;
+    // Batches are independent: rayon runs them on all threads (the elementwise operations of
+    // burn's CPU backend use one thread each), and the sums are taken in batch order.
+    let chunks: Vec<(usize, &[Vec<u32>])> =
+        valid.chunks(params.batch_size.max(1)).enumerate().collect();
+    let per_batch: Vec<(f64, usize, usize)> = chunks
+        .into_par_iter()
+        .map(|(chunk_index, chunk)| {
+            let refs: Vec<&Vec<u32>> = chunk.iter().collect();
+            let base = chunk_index * params.batch_size.max(1);
+            let batch = make_batch(
+                &refs,
+                masking,
+                special,
+                &mut |row| {
+                    Rng::new(params.seed.wrapping_mul(0x9E37_79B9) ^ (base + row) as u64 ^ 0xE7A1)
+                },
+                &device,
+            );
+            if batch.masked == 0 {
+                return (0.0, 0, 0);
+            }
+            let logits = model.mlm_logits(model.encode(batch.ids, None), batch.at);
+            let predicted = logits.clone().argmax(1).reshape([batch.masked]);
+            let hits = predicted.equal(batch.targets.clone());
+            let correct = hits.int().sum().into_scalar::<i64>() as usize;
+            let loss = ce.forward(logits, batch.targets).into_scalar::<f32>() as f64;
+            (loss * batch.masked as f64, correct, batch.masked)
+        })
+        .collect();
+    let (mut loss_sum, mut correct, mut count) = (0.0, 0usize, 0usize);
+    for (l, c, n) in per_batch {
+        loss_sum += l;
+        correct += c;
+        count += n;
     }
     let loss = if count > 0 {
         loss_sum / count as f64
@@ -426,6 +538,17 @@ mod tests {
     use super::*;
     use crate::layer::NormPlacement;
     use crate::model::ModelShape;
+
+    /// The special-token ids of the tests' tiny vocabularies; regular tokens start at 5.
+    fn specials() -> SpecialIds {
+        SpecialIds {
+            pad: 0,
+            unk: 1,
+            cls: 2,
+            sep: 3,
+            mask: 4,
+        }
+    }
 
     #[derive(Default)]
     struct Record {
@@ -550,15 +673,96 @@ mod tests {
         );
     }
 
+    /// Every parameter's gradient, flattened, in visiting order.
+    struct Flat<'a>(&'a GradientsParams, Vec<Vec<f32>>);
+
+    impl ModuleVisitor for Flat<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let g = self
+                .0
+                .get::<D>(param.id)
+                .expect("every parameter has a gradient");
+            self.1.push(g.into_data().try_into_vec().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_batch_split_into_shards_gives_the_whole_batch_loss_and_gradient() {
+        let special = specials();
+        let masking = MaskingConfig {
+            mask_prob: 0.3,
+            mask_id: 4,
+            first_regular_id: 5,
+            vocab_size: 20,
+        };
+        let shape = ModelShape {
+            vocab_size: 20,
+            max_len: 10,
+            layers: 2,
+            hidden: 8,
+            heads: 2,
+            ffn: 16,
+            dropout: 0.0,
+            norm: NormPlacement::Post,
+            learned_positions: true,
+        };
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        let model = MlmModel::new(&shape, &device);
+        let ce = CrossEntropyLossConfig::new().init(&device);
+        let rows: Vec<Vec<u32>> = (0..7u32)
+            .map(|r| {
+                let mut s = vec![2];
+                s.extend((0..8).map(|i| 5 + (r * 3 + i * 7) % 15));
+                s.push(3);
+                s
+            })
+            .collect();
+        let picked: Vec<&Vec<u32>> = rows.iter().collect();
+        let run = |shards: usize| {
+            let mut accumulator = GradientsAccumulator::<MlmModel>::new();
+            let loss = shard_gradients(
+                &model,
+                &ce,
+                &picked,
+                &masking,
+                &special,
+                11,
+                shards,
+                0,
+                2,
+                &device,
+                &mut accumulator,
+            )
+            .expect("something is masked");
+            let grads = accumulator.grads();
+            let mut flat = Flat(&grads, Vec::new());
+            model.visit(&mut flat);
+            (loss, flat.1)
+        };
+        let (whole, whole_grads) = run(1);
+        for shards in [2, 3, 7] {
+            let (loss, grads) = run(shards);
+            assert!(
+                (loss - whole).abs() < 1e-5,
+                "{shards} shards: {loss} vs {whole}"
+            );
+            assert_eq!(grads.len(), whole_grads.len());
+            for (g, w) in grads.iter().zip(&whole_grads) {
+                for (a, b) in g.iter().zip(w) {
+                    assert!(
+                        (a - b).abs() <= 1e-5 + 1e-4 * b.abs(),
+                        "{shards} shards: {a} vs {b}"
+                    );
+                }
+            }
+        }
+        assert!(whole_grads.iter().flatten().any(|&g| g.abs() > 1e-4));
+    }
+
     #[test]
     fn eval_loss_falls_on_a_learnable_corpus_and_eval_masks_are_fixed() {
-        let special = SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-        };
+        let special = specials();
         // Each sequence repeats one token, so the unmasked rest gives a masked token away: a
         // model that trains at all learns to copy it.
         let seq = |start: u32| -> Vec<u32> {
@@ -578,6 +782,7 @@ mod tests {
         let params = PretrainParams {
             batch_size: 4,
             grad_accum: 2,
+            shards: 2,
             grad_clip: 1.0,
             steps: 150,
             lr: 1e-2,
@@ -674,13 +879,7 @@ mod tests {
 
     #[test]
     fn a_run_resumed_from_a_checkpoint_continues_the_uninterrupted_curve() {
-        let special = SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-        };
+        let special = specials();
         let mut rng = Rng::new(11);
         let train: Vec<Vec<u32>> = (0..9)
             .map(|_| {
@@ -704,6 +903,7 @@ mod tests {
         let params = PretrainParams {
             batch_size: 4,
             grad_accum: 2,
+            shards: 2,
             grad_clip: 1.0,
             steps: 8,
             lr: 5e-3,

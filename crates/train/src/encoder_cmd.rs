@@ -154,6 +154,7 @@ pub fn run(cfg: EncoderConfig, config_path: &Path, out: Option<&Path>, resume: b
     let params = PretrainParams {
         batch_size: t.batch_size,
         grad_accum: t.grad_accum,
+        shards: t.shards,
         grad_clip: t.grad_clip,
         steps: t.steps,
         lr: t.lr,

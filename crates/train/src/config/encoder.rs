@@ -133,6 +133,8 @@ pub struct EncTrain {
     pub grad_clip: f64,
     /// Micro-batches accumulated per optimizer step.
     pub grad_accum: usize,
+    /// Shards each micro-batch is split into and run concurrently, one thread each.
+    pub shards: usize,
     /// Fraction of tokens chosen for masking.
     pub mask_prob: f64,
     /// Steps between train-metric logs.
@@ -160,6 +162,7 @@ impl Default for EncTrain {
             weight_decay: 0.01,
             grad_clip: 1.0,
             grad_accum: 1,
+            shards: 2,
             mask_prob: 0.15,
             log_every: 10,
             eval_every: 500,
@@ -259,6 +262,12 @@ impl EncoderConfig {
             t.grad_accum,
             (1..=1024).contains(&t.grad_accum),
             "1..=1024",
+        )?;
+        check(
+            "train.shards",
+            t.shards,
+            (1..=t.batch_size.max(1)).contains(&t.shards),
+            "1..=train.batch_size",
         )?;
         check(
             "train.mask_prob",

@@ -156,6 +156,19 @@ fn encoder_without_corpus_resume_and_fill_mask_fail_cleanly() {
         &["encoder", "--config", "enc.toml", "--set", "model.heads=3"],
         &["model.heads = 3"],
     );
+    assert_clean_failure(
+        dir,
+        &[
+            "encoder",
+            "--config",
+            "enc.toml",
+            "--set",
+            "train.batch_size=4",
+            "--set",
+            "train.shards=5",
+        ],
+        &["train.shards = 5", "1..=train.batch_size"],
+    );
     let no_run: &[&str] = if cfg!(feature = "encoder") {
         &["r/config.toml"]
     } else {
