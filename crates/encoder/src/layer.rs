@@ -57,20 +57,27 @@ pub struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    /// A layer of width `hidden` with `heads` attention heads and feed-forward size `ffn`.
+    /// A layer of width `hidden` with `heads` attention heads and feed-forward size `ffn`, its
+    /// LayerNorms dividing by sqrt(variance + `norm_epsilon`).
     pub fn new(
         hidden: usize,
         heads: usize,
         ffn: usize,
         dropout: f64,
         norm: NormPlacement,
+        norm_epsilon: f64,
         device: &Device,
     ) -> Self {
+        let layer_norm = || {
+            LayerNormConfig::new(hidden)
+                .with_epsilon(norm_epsilon)
+                .init(device)
+        };
         EncoderLayer {
             attention: SelfAttention::new(hidden, heads, dropout, device),
-            attention_norm: LayerNormConfig::new(hidden).init(device),
+            attention_norm: layer_norm(),
             feed_forward: FeedForward::new(hidden, ffn, dropout, device),
-            feed_forward_norm: LayerNormConfig::new(hidden).init(device),
+            feed_forward_norm: layer_norm(),
             dropout: Dropout::new(dropout),
             pre_norm: norm == NormPlacement::Pre,
         }
@@ -138,7 +145,7 @@ mod tests {
             &device,
         );
         for norm in [NormPlacement::Post, NormPlacement::Pre] {
-            let layer = EncoderLayer::new(8, 2, 16, 0.0, norm, &device);
+            let layer = EncoderLayer::new(8, 2, 16, 0.0, norm, 1e-5, &device);
             let a = layer.forward(input(&device, 0.5), Some(pad.clone()));
             let b = layer.forward(input(&device, -3.0), Some(pad.clone()));
             let head = |t: Tensor<3>| {

@@ -25,7 +25,7 @@ pub use checkpoint::{Checkpoint, CheckpointError, Progress};
 pub use data::{DataError, pack, token_stream};
 pub use layer::{EncoderLayer, FeedForward, NormPlacement, sinusoidal_positions};
 pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
-pub use model::{MlmModel, ModelShape};
+pub use model::{Init, MlmModel, ModelShape};
 pub use pretrain::{
     EvalReport, PretrainObserver, PretrainParams, Resume, StepReport, Trained, evaluate, pretrain,
 };

@@ -4,11 +4,12 @@
 //! embedding matrix itself (tied weights, as BERT) plus a bias. The head scores only the
 //! positions asked for (the masked ones), not every position.
 
-use burn::module::{ModuleVisitor, Param};
+use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::nn::{
     Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
+use burn::tensor::Distribution;
 
 use crate::dropout::Dropout;
 use crate::layer::{EncoderLayer, NormPlacement, sinusoidal_positions};
@@ -34,6 +35,69 @@ pub struct ModelShape {
     pub norm: NormPlacement,
     /// Learned position embeddings instead of the sinusoidal encoding.
     pub learned_positions: bool,
+    /// How the weights start.
+    pub init: Init,
+}
+
+/// How a model's weights start. The two differ in scale (and so in how fast the first steps
+/// learn), not in what the model computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init {
+    /// Token embeddings N(0, 1/hidden), scaled by sqrt(hidden) on the way in (as the original
+    /// Transformer does), so they match the positions' unit scale while the tied output scores
+    /// start near N(0, 1); burn's defaults elsewhere (Kaiming-uniform linear layers, N(0, 1)
+    /// learned positions); LayerNorm epsilon 1e-5.
+    Scaled,
+    /// As BERT (and HF `BertForMaskedLM`): every weight matrix and embedding N(0, 0.02), every
+    /// bias 0, token embeddings used as they are, LayerNorm epsilon 1e-12. For comparisons with
+    /// BERT implementations.
+    Bert,
+}
+
+impl Init {
+    /// The LayerNorm epsilon of this initialisation.
+    pub fn norm_epsilon(self) -> f64 {
+        match self {
+            Init::Scaled => 1e-5,
+            Init::Bert => 1e-12,
+        }
+    }
+}
+
+/// Re-draws a freshly built model's weights as BERT does: matrices N(0, 0.02), linear biases 0
+/// (LayerNorm scales stay 1 and shifts 0, as built).
+struct BertInit {
+    in_linear: Vec<bool>,
+}
+
+impl ModuleMapper for BertInit {
+    fn enter_module(&mut self, _name: &str, container_type: &str) {
+        self.in_linear.push(container_type == "Struct:Linear");
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.in_linear.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let linear_bias = D == 1 && self.in_linear.last() == Some(&true);
+        if D == 1 && !linear_bias {
+            return param;
+        }
+        param.map(|t| {
+            let (shape, device) = (t.shape(), t.device());
+            let fresh = if linear_bias {
+                Tensor::zeros(shape, &device)
+            } else {
+                Tensor::random(shape, Distribution::Normal(0.0, 0.02), &device)
+            };
+            if t.is_require_grad() {
+                fresh.require_grad()
+            } else {
+                fresh
+            }
+        })
+    }
 }
 
 /// A BERT-style encoder with its MLM head.
@@ -50,17 +114,20 @@ pub struct MlmModel {
     head_norm: LayerNorm,
     head_bias: Param<Tensor<1>>,
     hidden: usize,
+    /// What the token embeddings are multiplied by on the way in ([`Init`]).
+    token_scale: f64,
 }
 
 impl MlmModel {
     /// A freshly initialised model on `device`.
     pub fn new(shape: &ModelShape, device: &Device) -> Self {
         let h = shape.hidden;
-        MlmModel {
-            // N(0, 1/hidden), scaled by sqrt(hidden) on the way in (as the original Transformer
-            // does): token vectors then match the positions' unit scale, while the tied output
-            // scores start near N(0, 1), so the first loss is about ln(vocab) rather than the
-            // ~16 nats that burn's default N(0, 1) embedding gives through the tied head.
+        let eps = shape.init.norm_epsilon();
+        let norm = || LayerNormConfig::new(h).with_epsilon(eps).init(device);
+        let model = MlmModel {
+            // Init::Scaled: N(0, 1/hidden), scaled by sqrt(hidden) on the way in, so the first
+            // loss is about ln(vocab) rather than the ~16 nats that burn's default N(0, 1)
+            // embedding gives through the tied head.
             tokens: EmbeddingConfig::new(shape.vocab_size, h)
                 .with_initializer(Initializer::Normal {
                     mean: 0.0,
@@ -70,20 +137,30 @@ impl MlmModel {
             positions: shape
                 .learned_positions
                 .then(|| EmbeddingConfig::new(shape.max_len, h).init(device)),
-            embedding_norm: LayerNormConfig::new(h).init(device),
+            embedding_norm: norm(),
             embedding_dropout: Dropout::new(shape.dropout),
             layers: (0..shape.layers)
                 .map(|_| {
-                    EncoderLayer::new(h, shape.heads, shape.ffn, shape.dropout, shape.norm, device)
+                    let (heads, ffn, dropout) = (shape.heads, shape.ffn, shape.dropout);
+                    EncoderLayer::new(h, heads, ffn, dropout, shape.norm, eps, device)
                 })
                 .collect(),
-            final_norm: (shape.norm == NormPlacement::Pre)
-                .then(|| LayerNormConfig::new(h).init(device)),
+            final_norm: (shape.norm == NormPlacement::Pre).then(norm),
             head_dense: LinearConfig::new(h, h).init(device),
             head_activation: Gelu::new(),
-            head_norm: LayerNormConfig::new(h).init(device),
+            head_norm: norm(),
             head_bias: Param::from_tensor(Tensor::zeros([shape.vocab_size], device)),
             hidden: h,
+            token_scale: match shape.init {
+                Init::Scaled => (h as f64).sqrt(),
+                Init::Bert => 1.0,
+            },
+        };
+        match shape.init {
+            Init::Scaled => model,
+            Init::Bert => model.map(&mut BertInit {
+                in_linear: Vec::new(),
+            }),
         }
     }
 
@@ -92,10 +169,7 @@ impl MlmModel {
     pub fn encode(&self, ids: Tensor<2, Int>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
         let [batch, seq] = ids.dims();
         let device = ids.device();
-        let tokens = self
-            .tokens
-            .forward(ids)
-            .mul_scalar((self.hidden as f64).sqrt());
+        let tokens = self.tokens.forward(ids).mul_scalar(self.token_scale);
         let positions = match &self.positions {
             Some(learned) => {
                 let index = Tensor::<1, Int>::arange(0..seq as i64, &device).reshape([1, seq]);
@@ -267,6 +341,7 @@ mod tests {
             dropout: 0.0,
             norm,
             learned_positions,
+            init: Init::Scaled,
         }
     }
 
@@ -296,6 +371,49 @@ mod tests {
         );
         let tokens = &params[names.iter().position(|n| *n == "tokens.weight").unwrap()].1;
         assert_eq!(tokens.len(), 20 * 16);
+    }
+
+    #[test]
+    fn bert_init_draws_matrices_from_n_0_002_and_zeroes_linear_biases() {
+        let bert = ModelShape {
+            vocab_size: 300,
+            hidden: 32,
+            ffn: 64,
+            init: Init::Bert,
+            ..shape(NormPlacement::Pre, true)
+        };
+        let device = Device::flex().autodiff();
+        let model = MlmModel::new(&bert, &device);
+        let mut matrices = 0;
+        for (name, values) in model.parameter_values() {
+            let n = values.len() as f64;
+            let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+            let std = (values
+                .iter()
+                .map(|&v| (v as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt();
+            if name.ends_with(".gamma") {
+                assert!(values.iter().all(|&v| v == 1.0), "{name}");
+            } else if name.ends_with(".beta") || name.ends_with(".bias") || name == "head_bias" {
+                assert!(values.iter().all(|&v| v == 0.0), "{name}");
+            } else {
+                matrices += 1;
+                assert!(
+                    mean.abs() < 0.003 && (std - 0.02).abs() < 0.002,
+                    "{name}: {mean} {std}"
+                );
+            }
+        }
+        // tokens, positions, 4 in attention, 2 in the feed-forward block, the head's dense.
+        assert_eq!(matrices, 9);
+        // Still trainable, with the LayerNorm epsilon of BERT and unscaled token embeddings.
+        assert!(model.tokens.weight.val().is_require_grad());
+        assert_eq!(model.token_scale, 1.0);
+        assert_eq!(Init::Bert.norm_epsilon(), 1e-12);
+        let scaled = MlmModel::new(&shape(NormPlacement::Pre, true), &device);
+        assert_eq!(scaled.token_scale, 4.0);
     }
 
     #[test]

@@ -537,7 +537,7 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::layer::NormPlacement;
-    use crate::model::ModelShape;
+    use crate::model::{Init, ModelShape};
 
     /// The special-token ids of the tests' tiny vocabularies; regular tokens start at 5.
     fn specials() -> SpecialIds {
@@ -578,6 +578,7 @@ mod tests {
             dropout: 0.0,
             norm: NormPlacement::Post,
             learned_positions: false,
+            init: Init::Scaled,
         };
         let model = MlmModel::new(&shape, &Device::flex());
         // Per layer: 4 attention biases, 2 feed-forward biases, 2 LayerNorms x (scale, shift);
@@ -644,6 +645,7 @@ mod tests {
             dropout: 0.0,
             norm: NormPlacement::Post,
             learned_positions: false,
+            init: Init::Scaled,
         };
         let device = Device::flex().autodiff();
         let model = MlmModel::new(&shape, &device);
@@ -705,6 +707,7 @@ mod tests {
             dropout: 0.0,
             norm: NormPlacement::Post,
             learned_positions: true,
+            init: Init::Scaled,
         };
         let device = Device::flex().autodiff();
         device.seed(5);
@@ -803,6 +806,7 @@ mod tests {
             dropout: 0.0,
             norm: NormPlacement::Post,
             learned_positions: false,
+            init: Init::Scaled,
         };
         let device = Device::flex().autodiff();
         let model = MlmModel::new(&shape, &device);
@@ -924,6 +928,7 @@ mod tests {
             dropout: 0.0,
             norm: NormPlacement::Post,
             learned_positions: true,
+            init: Init::Scaled,
         };
         let device = Device::flex().autodiff();
         let init = MlmModel::new(&shape, &device);

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use encoder::{
-    Checkpoint, EvalReport, MaskingConfig, MlmModel, ModelShape, NormPlacement, PretrainObserver,
-    PretrainParams, Schedule, StepReport, TokenizerKind, TokenizerSpec,
+    Checkpoint, EvalReport, Init, MaskingConfig, MlmModel, ModelShape, NormPlacement,
+    PretrainObserver, PretrainParams, Schedule, StepReport, TokenizerKind, TokenizerSpec,
 };
 
 use crate::config::EncoderConfig;
@@ -399,6 +399,11 @@ fn shape_of(cfg: &EncoderConfig, vocab_size: usize) -> ModelShape {
             NormPlacement::Post
         },
         learned_positions: m.positions == "learned",
+        init: if m.init == "bert" {
+            Init::Bert
+        } else {
+            Init::Scaled
+        },
     }
 }
 

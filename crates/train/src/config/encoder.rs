@@ -93,6 +93,8 @@ pub struct EncModel {
     pub norm: String,
     /// "sinusoidal" or "learned".
     pub positions: String,
+    /// "scaled" or "bert": how the weights start.
+    pub init: String,
     /// A word2vec vectors file to initialise token embeddings from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub init_embeddings: Option<PathBuf>,
@@ -108,6 +110,7 @@ impl Default for EncModel {
             dropout: 0.1,
             norm: "post".into(),
             positions: "sinusoidal".into(),
+            init: "scaled".into(),
             init_embeddings: None,
         }
     }
@@ -236,6 +239,7 @@ impl EncoderConfig {
         )?;
         one_of("model.norm", &m.norm, &["post", "pre"])?;
         one_of("model.positions", &m.positions, &["sinusoidal", "learned"])?;
+        one_of("model.init", &m.init, &["scaled", "bert"])?;
         check(
             "train.batch_size",
             t.batch_size,

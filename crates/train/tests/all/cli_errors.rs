@@ -169,6 +169,17 @@ fn encoder_without_corpus_resume_and_fill_mask_fail_cleanly() {
         ],
         &["train.shards = 5", "1..=train.batch_size"],
     );
+    assert_clean_failure(
+        dir,
+        &[
+            "encoder",
+            "--config",
+            "enc.toml",
+            "--set",
+            "model.init=\"xavier\"",
+        ],
+        &["model.init", "xavier", "bert"],
+    );
     let no_run: &[&str] = if cfg!(feature = "encoder") {
         &["r/config.toml"]
     } else {
