@@ -9,8 +9,10 @@
 #   RUNS        repetitions of every tool (interleaved)                        [1]
 #   THREADS     compute threads of every tool (RAYON_NUM_THREADS for ours,
 #               torch.set_num_threads + OMP_NUM_THREADS for PyTorch)           [2]
-#   TOOLS       space-separated subset of: ours ours_ndarray torch torch_full  [ours ours_ndarray torch]
+#   TOOLS       space-separated subset of: ours ours_bert ours_ndarray torch torch_full
+#               [ours ours_ndarray torch]
 #               (ours: burn's flex backend, train.device = "cpu";
+#                ours_bert: the same with model.init = "bert" (BERT's N(0, 0.02) initialisation);
 #                ours_ndarray: burn's ndarray backend, train.device = "ndarray", needs a binary
 #                built with --features ndarray;
 #                torch: BertForMaskedLM, MLM head applied to the masked positions only, as ours;
@@ -47,8 +49,8 @@ PIP_PACKAGES=(torch==2.15.0 transformers==5.24.0 tokenizers==0.23.3 numpy==2.4.6
 
 case "$CORPUS" in 1M|10M) ;; *) echo "CORPUS must be 1M or 10M, got '$CORPUS'" >&2; exit 2 ;; esac
 for tool in $TOOLS; do
-  case "$tool" in ours|ours_ndarray|torch|torch_full) ;;
-    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_ndarray torch torch_full)" >&2; exit 2 ;;
+  case "$tool" in ours|ours_bert|ours_ndarray|torch|torch_full) ;;
+    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_bert ours_ndarray torch torch_full)" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$WORK"
@@ -153,9 +155,10 @@ one_run() {  # TOOL RUN
   rm -rf "$dir" && mkdir -p "$dir"
   local -a cmd envs
   case "$tool" in
-    ours|ours_ndarray)
-      local device=cpu
+    ours|ours_bert|ours_ndarray)
+      local device=cpu init=scaled
       if [[ "$tool" == ours_ndarray ]]; then device=ndarray; fi
+      if [[ "$tool" == ours_bert ]]; then init=bert; fi
       envs=(RAYON_NUM_THREADS="$THREADS")
       cmd=("$TRAIN" encoder --config configs/encoder.toml
            --set "data.corpus=\"$TXT\"" --set "data.valid=\"$VALID\""
@@ -163,7 +166,8 @@ one_run() {  # TOOL RUN
            --set "train.steps=$STEPS" --set "train.eval_every=$EVAL_EVERY"
            --set "train.log_every=$LOG_EVERY" --set "train.batch_size=$BATCH"
            --set "data.seq_len=$SEQ_LEN" --set "train.seed=$seed"
-           --set "train.device=\"$device\"" --out "$dir/run") ;;
+           --set "train.device=\"$device\"" --set "model.init=\"$init\""
+           --set "train.shards=$THREADS" --out "$dir/run") ;;
     torch|torch_full)
       local logits=masked
       if [[ "$tool" == torch_full ]]; then logits=all; fi
