@@ -37,8 +37,8 @@ pub struct PretrainParams {
     /// Micro-batches whose gradients are summed (averaged) into one optimizer step.
     pub grad_accum: usize,
     /// Row ranges each micro-batch is split into and run concurrently (data parallelism on
-    /// rayon's threads); the gradient is the whole micro-batch's, but each shard draws its own
-    /// dropout masks, so changing it changes the run.
+    /// rayon's threads; at most one a sequence); the gradient is the whole micro-batch's, but
+    /// each shard draws its own dropout masks, so changing it changes the run.
     pub shards: usize,
     /// Clip the global gradient norm to this; 0 = no clipping.
     pub grad_clip: f64,
@@ -744,7 +744,7 @@ mod tests {
             (loss, flat.1)
         };
         let (whole, whole_grads) = run(1);
-        for shards in [2, 3, 7] {
+        for shards in [2, 3, 7, 9] {
             let (loss, grads) = run(shards);
             assert!(
                 (loss - whole).abs() < 1e-5,

@@ -270,8 +270,8 @@ impl EncoderConfig {
         check(
             "train.shards",
             t.shards,
-            (1..=t.batch_size.max(1)).contains(&t.shards),
-            "1..=train.batch_size",
+            (1..=1024).contains(&t.shards),
+            "1..=1024",
         )?;
         check(
             "train.mask_prob",

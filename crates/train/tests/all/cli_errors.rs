@@ -158,16 +158,8 @@ fn encoder_without_corpus_resume_and_fill_mask_fail_cleanly() {
     );
     assert_clean_failure(
         dir,
-        &[
-            "encoder",
-            "--config",
-            "enc.toml",
-            "--set",
-            "train.batch_size=4",
-            "--set",
-            "train.shards=5",
-        ],
-        &["train.shards = 5", "1..=train.batch_size"],
+        &["encoder", "--config", "enc.toml", "--set", "train.shards=0"],
+        &["train.shards = 0", "1..=1024"],
     );
     assert_clean_failure(
         dir,
