@@ -14,6 +14,7 @@
 //! the masks an uninterrupted run draws.
 
 use std::cell::RefCell;
+use std::marker::PhantomData;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -31,13 +32,18 @@ thread_local! {
 #[must_use = "the seed applies only while the guard lives"]
 pub struct Seeded {
     previous: Option<Rng>,
+    /// Not `Send`: the guard must be dropped on the thread whose generator it set.
+    _thread: PhantomData<*const ()>,
 }
 
 impl Seeded {
     /// Seeds this thread's generator with `seed` until the guard is dropped.
     pub fn new(seed: u64) -> Self {
         let previous = GENERATOR.with(|g| g.borrow_mut().replace(Rng::new(seed)));
-        Seeded { previous }
+        Seeded {
+            previous,
+            _thread: PhantomData,
+        }
     }
 }
 

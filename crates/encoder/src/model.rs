@@ -50,7 +50,8 @@ pub enum Init {
     Scaled,
     /// As BERT (and HF `BertForMaskedLM`): every weight matrix and embedding N(0, 0.02), every
     /// bias 0, token embeddings used as they are, LayerNorm epsilon 1e-12. For comparisons with
-    /// BERT implementations.
+    /// BERT implementations, with learned positions as BERT's: the sinusoidal encoding's rows
+    /// are about 35 times longer than these token rows and would drown them.
     Bert,
 }
 
@@ -116,6 +117,9 @@ pub struct MlmModel {
     hidden: usize,
     /// What the token embeddings are multiplied by on the way in ([`Init`]).
     token_scale: f64,
+    /// The expected length of a freshly drawn token-embedding row ([`Init`]): what vectors
+    /// from word2vec are scaled to.
+    token_row_norm: f64,
 }
 
 impl MlmModel {
@@ -154,6 +158,10 @@ impl MlmModel {
             token_scale: match shape.init {
                 Init::Scaled => (h as f64).sqrt(),
                 Init::Bert => 1.0,
+            },
+            token_row_norm: match shape.init {
+                Init::Scaled => 1.0,
+                Init::Bert => 0.02 * (h as f64).sqrt(),
             },
         };
         match shape.init {
@@ -231,9 +239,9 @@ impl MlmModel {
             .map_err(|e| format!("{}: {e:?}", path.display()))
     }
 
-    /// Replaces the token embeddings of the given ids by the given vectors (each scaled to unit
-    /// length, the expected length of the initial rows), e.g. from word2vec; used before training
-    /// starts.
+    /// Replaces the token embeddings of the given ids by the given vectors, each scaled to the
+    /// expected length of the initial rows (1 with [`Init::Scaled`], 0.02 × sqrt(hidden) with
+    /// [`Init::Bert`]), e.g. from word2vec; used before training starts.
     pub fn with_token_vectors(mut self, rows: &[(u32, Vec<f32>)]) -> Self {
         let weight = self.tokens.weight.val();
         let device = weight.device();
@@ -253,8 +261,9 @@ impl MlmModel {
                 .sum::<f32>()
                 .sqrt()
                 .max(f32::MIN_POSITIVE);
+            let scale = self.token_row_norm as f32 / norm;
             for (slot, x) in data[id * hidden..(id + 1) * hidden].iter_mut().zip(v) {
-                *slot = x / norm;
+                *slot = x * scale;
             }
         }
         let tensor = Tensor::<1>::from_floats(data.as_slice(), &device).reshape([vocab, hidden]);
@@ -448,6 +457,22 @@ mod tests {
             .try_into_vec::<f32>()
             .unwrap();
         assert!(w[7 * 16..8 * 16].iter().all(|&x| (x - 0.25).abs() < 1e-6));
+        // With BERT's initialisation, rows are about 0.02 x sqrt(16) = 0.08 long, and so are the
+        // vectors put in.
+        let bert = ModelShape {
+            init: Init::Bert,
+            ..shape(NormPlacement::Post, false)
+        };
+        let row: Vec<f32> = MlmModel::new(&bert, &device)
+            .with_token_vectors(&[(7, vec![3.0; 16])])
+            .tokens
+            .weight
+            .val()
+            .slice([7..8, 0..16])
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        assert!(row.iter().all(|&x| (x - 0.02).abs() < 1e-6), "{row:?}");
         // Out-of-range ids and wrong dimensions are skipped, the rest is untouched.
         let fresh = MlmModel::new(&shape(NormPlacement::Post, false), &device);
         assert_eq!(fresh.tokens.weight.dims(), [20, 16]);

@@ -12,7 +12,8 @@
 //!
 //! Every `checkpoint_every` steps the observer gets a [`Checkpoint`] to save; a run resumed
 //! from one ([`Resume`]) continues exactly: the data position and generator state come from the
-//! checkpoint and dropout is reseeded from the seed and the step at every step.
+//! checkpoint, and each shard's dropout generator is seeded from the seed, the step, the
+//! micro-batch and the shard.
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamGroup, ParamId};
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
@@ -218,14 +219,18 @@ fn shard_gradients(
     device: &Device,
     accumulator: &mut GradientsAccumulator<MlmModel>,
 ) -> Option<f64> {
-    let per_shard = picked.len().div_ceil(shards.max(1));
-    let batches: Vec<Batch> = picked
-        .chunks(per_shard.max(1))
-        .enumerate()
-        .map(|(k, rows)| {
-            let offset = k * per_shard;
+    if picked.is_empty() {
+        return None;
+    }
+    // Exactly min(shards, rows) shards, their sizes differing by at most one.
+    let n = shards.clamp(1, picked.len());
+    let bounds: Vec<usize> = (0..=n).map(|k| k * picked.len() / n).collect();
+    let batches: Vec<Batch> = bounds
+        .windows(2)
+        .map(|w| {
+            let offset = w[0];
             make_batch(
-                rows,
+                &picked[w[0]..w[1]],
                 masking,
                 special,
                 &mut |row| Rng::new(seed ^ (offset + row) as u64),
@@ -466,7 +471,9 @@ impl ModuleVisitor for Scale<'_> {
 }
 
 /// Loss, perplexity and accuracy on `valid` with fixed masks (sequence `i` always masked with
-/// the generator seeded by `seed` and `i`).
+/// the generator seeded by `seed` and `i`). `model` should be in its inference form
+/// ([`Module::valid`]): batches run on rayon's threads, where dropout would draw from
+/// unseeded per-thread generators.
 pub fn evaluate(
     model: &MlmModel,
     valid: &[Vec<u32>],
