@@ -55,12 +55,31 @@ pub enum Init {
     Bert,
 }
 
+/// The standard deviation of every weight matrix and embedding under [`Init::Bert`].
+const BERT_STD: f64 = 0.02;
+
 impl Init {
     /// The LayerNorm epsilon of this initialisation.
     pub fn norm_epsilon(self) -> f64 {
         match self {
             Init::Scaled => 1e-5,
             Init::Bert => 1e-12,
+        }
+    }
+
+    /// What the token embeddings are multiplied by on the way in, for width `hidden`.
+    fn token_scale(self, hidden: usize) -> f64 {
+        match self {
+            Init::Scaled => (hidden as f64).sqrt(),
+            Init::Bert => 1.0,
+        }
+    }
+
+    /// The expected length of a freshly drawn token-embedding row of width `hidden`.
+    fn token_row_norm(self, hidden: usize) -> f64 {
+        match self {
+            Init::Scaled => 1.0,
+            Init::Bert => BERT_STD * (hidden as f64).sqrt(),
         }
     }
 }
@@ -90,7 +109,7 @@ impl ModuleMapper for BertInit {
             let fresh = if linear_bias {
                 Tensor::zeros(shape, &device)
             } else {
-                Tensor::random(shape, Distribution::Normal(0.0, 0.02), &device)
+                Tensor::random(shape, Distribution::Normal(0.0, BERT_STD), &device)
             };
             if t.is_require_grad() {
                 fresh.require_grad()
@@ -155,14 +174,8 @@ impl MlmModel {
             head_norm: norm(),
             head_bias: Param::from_tensor(Tensor::zeros([shape.vocab_size], device)),
             hidden: h,
-            token_scale: match shape.init {
-                Init::Scaled => (h as f64).sqrt(),
-                Init::Bert => 1.0,
-            },
-            token_row_norm: match shape.init {
-                Init::Scaled => 1.0,
-                Init::Bert => 0.02 * (h as f64).sqrt(),
-            },
+            token_scale: shape.init.token_scale(h),
+            token_row_norm: shape.init.token_row_norm(h),
         };
         match shape.init {
             Init::Scaled => model,

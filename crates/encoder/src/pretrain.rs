@@ -490,10 +490,9 @@ pub fn evaluate(
     let ce = CrossEntropyLossConfig::new().init(&device);
     // Batches are independent: rayon runs them on all threads (the elementwise operations of
     // burn's CPU backend use one thread each), and the sums are taken in batch order.
-    let chunks: Vec<(usize, &[Vec<u32>])> =
-        valid.chunks(params.batch_size.max(1)).enumerate().collect();
-    let per_batch: Vec<(f64, usize, usize)> = chunks
-        .into_par_iter()
+    let per_batch: Vec<(f64, usize, usize)> = valid
+        .par_chunks(params.batch_size.max(1))
+        .enumerate()
         .map(|(chunk_index, chunk)| {
             let refs: Vec<&Vec<u32>> = chunk.iter().collect();
             let base = chunk_index * params.batch_size.max(1);
