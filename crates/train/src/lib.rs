@@ -2,126 +2,18 @@
 //! configs, with run folders and TensorBoard logs, plus queries and evaluation of trained
 //! vectors. `main.rs` only calls [`main`]; the integration tests use the modules directly.
 
-pub mod atomic;
+pub mod cli;
+pub mod cmd;
 pub mod config;
-#[cfg(feature = "encoder")]
-pub mod encoder_cmd;
 pub mod progress;
-pub mod queries;
 pub mod run;
 pub mod tensorboard;
-pub mod word2vec_cmd;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 
-/// Train word embeddings and Transformer encoders on your own corpus.
-#[derive(Debug, Parser)]
-#[command(name = "train", version, about, long_about = None)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// Flags shared by the training subcommands.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// TOML config file (see configs/ for commented examples)
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
-    /// Override one config key by its dotted path; the value is parsed as TOML, and a bare word
-    /// that is not valid TOML is taken as a string (--set model.dim=300 --set model.arch=cbow);
-    /// repeatable
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
-    /// Run folder for config.toml, outputs and TensorBoard events
-    /// [default: runs/<config name>-<timestamp>]
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-}
-
-/// The subcommands of `train`.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Train word vectors (skip-gram or CBOW) on a corpus
-    Word2vec(RunArgs),
-    /// Pretrain a BERT-style encoder with masked-language modelling
-    Encoder {
-        #[command(flatten)]
-        run: RunArgs,
-        /// Continue the run in --out DIR from its newest complete checkpoint (the config may
-        /// differ only in train.steps and the logging, checkpoint and device settings)
-        #[arg(long)]
-        resume: bool,
-    },
-    /// Evaluate vectors on analogy and word-similarity sets
-    Eval {
-        /// Vectors file (word2vec .bin or .txt format)
-        #[arg(long, value_name = "FILE")]
-        vectors: PathBuf,
-        /// Analogy file in questions-words format; repeatable
-        #[arg(long, value_name = "FILE")]
-        analogy: Vec<PathBuf>,
-        /// Word-pair similarity file (word1 word2 score); repeatable
-        #[arg(long, value_name = "FILE")]
-        similarity: Vec<PathBuf>,
-        /// Only analogy questions whose words are all among the N most frequent words count
-        #[arg(long, value_name = "N", default_value_t = 30_000)]
-        restrict: usize,
-        /// Print one JSON object instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Print the nearest neighbours of a word
-    Similar {
-        /// Vectors file (word2vec .bin or .txt format)
-        #[arg(long, value_name = "FILE")]
-        vectors: PathBuf,
-        /// The query word
-        word: String,
-        /// How many neighbours to print
-        #[arg(long, value_name = "N", default_value_t = 10)]
-        top: usize,
-        /// Print a JSON list of {"word", "score"} instead of lines
-        #[arg(long)]
-        json: bool,
-    },
-    /// Solve "A is to B as C is to ?" (3CosAdd; A, B and C are excluded from the answers)
-    Analogy {
-        /// Vectors file (word2vec .bin or .txt format)
-        #[arg(long, value_name = "FILE")]
-        vectors: PathBuf,
-        /// A: first word of the known pair (e.g. man)
-        a: String,
-        /// B: second word of the known pair (e.g. king)
-        b: String,
-        /// C: first word of the pair to complete (e.g. woman); the answers are the D with
-        /// A:B = C:D
-        c: String,
-        /// How many answers to print
-        #[arg(long, value_name = "N", default_value_t = 10)]
-        top: usize,
-        /// Print a JSON list of {"word", "score"} instead of lines
-        #[arg(long)]
-        json: bool,
-    },
-    /// Predict the tokens behind [MASK] with a pretrained encoder
-    FillMask {
-        /// Run folder of an encoder training run
-        #[arg(long, value_name = "DIR")]
-        run: PathBuf,
-        /// Text containing [MASK]
-        text: String,
-        /// How many tokens to print per mask
-        #[arg(long, value_name = "N", default_value_t = 5)]
-        top: usize,
-        /// Print JSON instead of lines
-        #[arg(long)]
-        json: bool,
-    },
-}
+use cli::{Cli, Command};
 
 /// Parses the command line, runs it, and turns an error into one `error: ...` line on stderr
 /// and a non-zero exit code.
@@ -167,64 +59,38 @@ pub fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "encoder")]
-fn run_encoder(cfg: config::EncoderConfig, run: &RunArgs, resume: bool) -> anyhow::Result<()> {
-    encoder_cmd::run(cfg, &run.config, run.out.as_deref(), resume)
-}
-
-#[cfg(feature = "encoder")]
-fn run_fill_mask(run: &std::path::Path, text: &str, top: usize, json: bool) -> anyhow::Result<()> {
-    encoder_cmd::fill_mask(run, text, top, json)
-}
-
-#[cfg(not(feature = "encoder"))]
-fn run_fill_mask(
-    run: &std::path::Path,
-    _text: &str,
-    _top: usize,
-    _json: bool,
-) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "train fill-mask --run {}: this binary was built without the encoder; rebuild with `cargo build --release -p train --features encoder`",
-        run.display()
-    )
-}
-
-#[cfg(not(feature = "encoder"))]
-fn run_encoder(_cfg: config::EncoderConfig, _run: &RunArgs, _resume: bool) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "train encoder: the config is valid, but this binary was built without the encoder; rebuild with `cargo build --release -p train --features encoder`"
-    )
-}
-
 /// Collapses all whitespace (newlines included) to single spaces.
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Why `train encoder` and `train fill-mask` fail in a binary built without the encoder.
+#[cfg(not(feature = "encoder"))]
+const NO_ENCODER: &str = "this binary was built without the encoder; rebuild with `cargo build --release -p train --features encoder`";
 
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Word2vec(args) => word2vec_cmd::run(&args.config, &args.set, args.out.as_deref()),
+        Command::Word2vec(args) => cmd::word2vec::run(&args.config, &args.set, args.out.as_deref()),
+        #[cfg(feature = "encoder")]
         Command::Encoder { run, resume } => {
-            let cfg: config::EncoderConfig = config::load(&run.config, &run.set)?;
-            cfg.validate()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", run.config.display()))?;
-            run_encoder(cfg, &run, resume)
+            cmd::encoder::run(&run.config, &run.set, run.out.as_deref(), resume)
         }
+        #[cfg(not(feature = "encoder"))]
+        Command::Encoder { .. } => anyhow::bail!("train encoder: {NO_ENCODER}"),
         Command::Eval {
             vectors,
             analogy,
             similarity,
             restrict,
             json,
-        } => queries::eval(&vectors, &analogy, &similarity, restrict, json),
+        } => cmd::queries::eval(&vectors, &analogy, &similarity, restrict, json),
         Command::Similar {
             vectors,
             word,
             top,
             json,
-        } => queries::similar(&vectors, &word, top, json),
+        } => cmd::queries::similar(&vectors, &word, top, json),
         Command::Analogy {
             vectors,
             a,
@@ -232,12 +98,17 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             c,
             top,
             json,
-        } => queries::analogy(&vectors, [&a, &b, &c], top, json),
+        } => cmd::queries::analogy(&vectors, [&a, &b, &c], top, json),
+        #[cfg(feature = "encoder")]
         Command::FillMask {
             run,
             text,
             top,
             json,
-        } => run_fill_mask(&run, &text, top, json),
+        } => cmd::fill_mask::run(&run, &text, top, json),
+        #[cfg(not(feature = "encoder"))]
+        Command::FillMask { run, .. } => {
+            anyhow::bail!("train fill-mask --run {}: {NO_ENCODER}", run.display())
+        }
     }
 }

@@ -4,7 +4,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::atomic::write_atomic;
+use common::write_atomic;
 
 /// Writes an embedding for TensorBoard's Embedding Projector: `<logdir>/<name>/tensors.tsv` (one
 /// row of `dim` tab-separated values per label, from the row-major `vectors`),

@@ -9,12 +9,12 @@ use word2vec::{
     AnalogySet, Embeddings, EpochSummary, Format, Index, Progress, SimilaritySet, Vocab,
 };
 
-use crate::atomic::write_atomic;
+use crate::cmd::queries::set_name;
 use crate::config::Word2VecConfig;
 use crate::progress::{Display, human};
-use crate::queries::set_name;
 use crate::run as run_dir;
 use crate::tensorboard::{EventWriter, write_projector};
+use common::write_atomic;
 
 /// Values sampled for the per-epoch histogram of vector components (enough for its shape).
 const HISTOGRAM_SAMPLE: usize = 200_000;

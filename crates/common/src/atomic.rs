@@ -4,17 +4,11 @@
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes `path` atomically: `f` writes into `.<file name>.tmp-<pid>` in the same directory,
-/// which is then renamed over `path`. An interrupted run or a failing `f` therefore never leaves
-/// a half-written `path`: readers see the old file or the complete new one. On error the
-/// temporary file is removed. (No fsync: this guards against interruption, not power loss.
-/// Two threads of one process must not write the same path at once.)
-pub fn write_atomic(
-    path: &Path,
-    f: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
-) -> io::Result<()> {
+/// The temporary name `path` is written under before the rename: `.<file name>.tmp-<pid>` in the
+/// same folder (so the rename cannot cross file systems, and a leftover is hidden).
+fn temp_name(path: &Path) -> io::Result<PathBuf> {
     let file_name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -24,18 +18,43 @@ pub fn write_atomic(
     let mut temp_name = OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(".tmp-{}", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let result = (|| {
-        let mut out = BufWriter::new(File::create(&temp)?);
+    Ok(path.with_file_name(temp_name))
+}
+
+/// Writes `path` atomically: `f` writes into a temporary file in the same directory, which is
+/// then renamed over `path`. An interrupted run or a failing `f` therefore never leaves a
+/// half-written `path`: readers see the old file or the complete new one. On error the
+/// temporary file is removed. (No fsync: this guards against interruption, not power loss.
+/// Two threads of one process must not write the same path at once.)
+pub fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
+    replace_with(path, |temp| {
+        let mut out = BufWriter::new(File::create(temp)?);
         f(&mut out)?;
         out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        fs::rename(&temp, path)
-    })();
+        Ok(())
+    })
+    .map_err(|e: io::Error| {
+        io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+    })
+}
+
+/// Like [`write_atomic`], for writers that take a path rather than a stream (burn's weights
+/// files, a tokenizer's JSON): `f` writes the file at the temporary path it is given, which is
+/// then renamed over `path`; on error the temporary file is removed and `f`'s error returned.
+pub fn replace_with<E: From<io::Error>>(
+    path: &Path,
+    f: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
+    let temp = temp_name(path)?;
+    let result = f(&temp).and_then(|()| fs::rename(&temp, path).map_err(E::from));
     if result.is_err() {
         // The temporary file may not exist (creation failed); nothing more to do then.
         let _ = fs::remove_file(&temp);
     }
-    result.map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
+    result
 }
 
 #[cfg(test)]
@@ -80,5 +99,21 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         let err = write_atomic(Path::new("/"), |_| Ok(())).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn replace_with_renames_what_the_writer_wrote_and_removes_it_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bpk");
+        replace_with(&path, |temp| fs::write(temp, "weights")).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "weights");
+        let err = replace_with(&path, |temp| {
+            fs::write(temp, "half")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "weights");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -1,0 +1,16 @@
+//! The pieces both trainers share, each written once: opening `.txt`/`.gz` text ([`text`]), the
+//! pseudo-random generator ([`Rng`]), atomic writes ([`atomic`]), run-folder creation
+//! ([`run_dir`]) and parameter range checks ([`param`]).
+//!
+//! A crate of its own so that the encoder does not depend on the word2vec crate to reach them.
+
+pub mod atomic;
+pub mod param;
+mod rng;
+pub mod run_dir;
+pub mod text;
+
+pub use atomic::{replace_with, write_atomic};
+pub use param::{InvalidParam, check};
+pub use rng::Rng;
+pub use text::{check_file, open_text};
