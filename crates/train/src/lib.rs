@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod first_error;
 pub mod progress;
 pub mod run;
 pub mod tensorboard;
