@@ -4,11 +4,8 @@
 //! [`MAX_SENTENCE_TOKENS`]-th token of a line (text8 is a single 100 MB line, which must not be
 //! buffered whole). Invalid UTF-8 inside a token is replaced with U+FFFD and counted, not fatal.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-
-use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
 
@@ -103,21 +100,11 @@ impl std::fmt::Debug for CorpusReader {
 }
 
 impl CorpusReader {
-    /// Opens `path`; a name ending in `.gz` is decompressed on the fly (multi-member gzip too).
+    /// Opens `path` with [`common::open_text`]: a name ending in `.gz` is decompressed on the
+    /// fly (multi-member gzip too).
     pub fn open(path: &Path, lowercase: bool) -> Result<Self> {
         check_corpus_path(path)?;
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let is_gz = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        let inner: Box<dyn BufRead + Send> = if is_gz {
-            Box::new(BufReader::with_capacity(
-                READ_BUFFER_BYTES,
-                MultiGzDecoder::new(BufReader::new(file)),
-            ))
-        } else {
-            Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, file))
-        };
+        let inner = common::open_text(path, READ_BUFFER_BYTES).map_err(|e| Error::io(path, e))?;
         Ok(Self::from_reader(path, inner, lowercase))
     }
 
@@ -251,13 +238,13 @@ fn finish_token_into(
     token.clear();
 }
 
-/// Fails with a clear error when `path` is missing or a directory, before any work starts.
+/// Fails with a clear error when `path` is missing or a directory, before any work starts
+/// ([`common::check_file`], with the corpus's own wording for a directory).
 pub fn check_corpus_path(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::IsDirectory(path.to_path_buf()));
-    }
-    Ok(())
+    common::check_file(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::IsADirectory => Error::IsDirectory(path.to_path_buf()),
+        _ => Error::io(path, e),
+    })
 }
 
 #[cfg(test)]
@@ -341,7 +328,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.txt.gz");
         let mut gz = flate2::write::GzEncoder::new(
-            File::create(&path).unwrap(),
+            std::fs::File::create(&path).unwrap(),
             flate2::Compression::default(),
         );
         gz.write_all(b"a b\nc\n").unwrap();

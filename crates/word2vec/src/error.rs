@@ -45,8 +45,12 @@ pub enum Error {
     /// A query word that the vectors do not contain.
     #[error("word not in vocabulary: {0:?}")]
     UnknownWord(String),
-    /// A training parameter out of its allowed range (the binary validates configs first; this
-    /// protects library users).
+    /// A parameter out of its allowed range, from the params' `validate` (the binary validates
+    /// its config first; this protects library users).
+    #[error("invalid parameter: {0}")]
+    Param(#[from] common::InvalidParam),
+    /// Inputs that do not fit together or cannot be served, beyond one parameter's range: a
+    /// matrix too large to allocate, an empty vocabulary, data that does not match its shape.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
 }

@@ -2,16 +2,19 @@
 //! softmax, Hogwild threads — plus the word2vec file formats, nearest-neighbour queries and the
 //! standard analogy and similarity evaluations.
 //!
-//! The library knows nothing of configs, the command line or TensorBoard: it takes a
-//! [`TrainParams`] and reports through an [`Observer`].
+//! The library knows nothing of configs, the command line or TensorBoard: it takes typed
+//! parameters ([`DataParams`], [`ModelParams`], [`TrainParams`]; serde-ready, so a config file
+//! can nest them, each with its defaults and `validate`) and reports through an [`Observer`]
+//! ([`IntervalReport`] every few seconds, [`EpochSummary`] after each epoch).
 //!
 //! ```no_run
-//! use word2vec::{Vocab, TrainParams, train};
+//! use word2vec::{DataParams, ModelParams, TrainParams, Vocab, train};
 //! # fn main() -> word2vec::Result<()> {
-//! let corpus = std::path::Path::new("corpus.txt");
-//! let (vocab, _stats) = Vocab::from_corpus(corpus, false, 5, 0)?;
-//! let vectors = train(corpus, false, &vocab, &TrainParams::default(),
-//!                     std::time::Duration::from_secs(1), &mut ())?;
+//! let data = DataParams::new("corpus.txt");
+//! let (vocab, _stats) =
+//!     Vocab::from_corpus(&data.corpus, data.lowercase, data.min_count, data.max_vocab)?;
+//! let model = ModelParams { dim: 50, ..ModelParams::default() };
+//! let vectors = train(&data, &model, &TrainParams::default(), &vocab, &mut ())?;
 //! # Ok(()) }
 //! ```
 
@@ -19,6 +22,7 @@ mod corpus;
 mod error;
 mod eval;
 mod huffman;
+mod params;
 mod sampling;
 mod train;
 mod vectors;
@@ -31,7 +35,8 @@ pub use eval::{
     spearman,
 };
 pub use huffman::Huffman;
+pub use params::{Arch, Backend, DataParams, ModelParams, TrainParams};
 pub use sampling::{NegativeTable, Rng, keep_thresholds};
-pub use train::{Arch, EpochSummary, Observer, Progress, TrainParams, train};
+pub use train::{EpochSummary, IntervalReport, Observer, train};
 pub use vectors::{Embeddings, Format};
 pub use vocab::{CorpusStats, Vocab};

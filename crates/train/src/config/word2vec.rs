@@ -1,138 +1,34 @@
-//! The Word2Vec config (`configs/word2vec*.toml`).
+//! The Word2Vec config (`configs/word2vec*.toml`): the library's typed parameters, one per TOML
+//! section (`[data]`, `[model]`, `[train]`), plus what only the binary does with a run
+//! (`[output]`, `[eval]`). Defaults and ranges live with the library's types; this file adds the
+//! section names to their errors and checks the binary's own sections.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
+use word2vec::{DataParams, ModelParams, TrainParams};
 
 use super::check;
-
-/// Which Word2Vec architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Arch {
-    /// Context words predict the centre word one by one.
-    Skipgram,
-    /// The averaged context predicts the centre word.
-    Cbow,
-}
 
 /// `configs/word2vec*.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Word2VecConfig {
-    /// The corpus and vocabulary.
-    pub data: W2vData,
+    /// The corpus and vocabulary (`corpus` is required).
+    pub data: DataParams,
     /// The model.
     #[serde(default)]
-    pub model: W2vModel,
+    pub model: ModelParams,
     /// The optimisation.
     #[serde(default)]
-    pub train: W2vTrain,
+    pub train: TrainParams,
     /// What to write.
     #[serde(default)]
     pub output: W2vOutput,
     /// Evaluations after each epoch.
     #[serde(default)]
     pub eval: W2vEval,
-}
-
-/// `[data]` of a Word2Vec config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct W2vData {
-    /// A .txt or .gz corpus, one sentence or paragraph per line.
-    pub corpus: PathBuf,
-    /// Lowercase while reading.
-    #[serde(default)]
-    pub lowercase: bool,
-    /// Drop words seen fewer times.
-    #[serde(default = "default_min_count")]
-    pub min_count: u64,
-    /// Keep at most this many words (0 = no limit).
-    #[serde(default)]
-    pub max_vocab: usize,
-}
-
-fn default_min_count() -> u64 {
-    5
-}
-
-/// `[model]` of a Word2Vec config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct W2vModel {
-    /// "skipgram" or "cbow".
-    pub arch: Arch,
-    /// Vector size.
-    pub dim: usize,
-    /// Maximum window on each side.
-    pub window: usize,
-    /// Negative samples per positive; 0 = none.
-    pub negative: usize,
-    /// Hierarchical softmax.
-    pub hs: bool,
-    /// Average (true) or sum the CBOW context.
-    pub cbow_mean: bool,
-    /// Skip-gram: share one draw of negatives across a centre word's window (faster; false is
-    /// word2vec.c's exact sampling).
-    pub share_negatives: bool,
-    /// Input vectors start uniform in ±init_scale/dim (gensim 1.0, word2vec.c 0.5).
-    pub init_scale: f64,
-}
-
-impl Default for W2vModel {
-    /// The library's defaults (word2vec.c's, except shared negatives and init_scale 1.0).
-    fn default() -> Self {
-        let p = word2vec::TrainParams::default();
-        W2vModel {
-            arch: Arch::Skipgram,
-            dim: p.dim,
-            window: p.window,
-            negative: p.negative,
-            hs: p.hs,
-            cbow_mean: p.cbow_mean,
-            share_negatives: p.share_negatives,
-            init_scale: p.init_scale,
-        }
-    }
-}
-
-/// `[train]` of a Word2Vec config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct W2vTrain {
-    /// Passes over the corpus.
-    pub epochs: usize,
-    /// Starting learning rate; absent = 0.025 for skip-gram, 0.05 for CBOW.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alpha: Option<f64>,
-    /// Subsampling threshold; 0 = off.
-    pub sample: f64,
-    /// Worker threads; 0 = all cores.
-    pub threads: usize,
-    /// Random seed.
-    pub seed: u64,
-    /// "cpu": Hogwild threads.
-    pub backend: String,
-    /// Seconds between progress reports (log line, TensorBoard scalars).
-    pub log_every_secs: f64,
-}
-
-impl Default for W2vTrain {
-    /// The library's defaults; `alpha` is filled per architecture by `validate`.
-    fn default() -> Self {
-        let p = word2vec::TrainParams::default();
-        W2vTrain {
-            epochs: p.epochs,
-            alpha: None,
-            sample: p.sample,
-            threads: p.threads,
-            seed: p.seed,
-            backend: "cpu".into(),
-            log_every_secs: 2.0,
-        }
-    }
 }
 
 /// `[output]` of a Word2Vec config.
@@ -180,115 +76,22 @@ impl Default for W2vEval {
 }
 
 impl Word2VecConfig {
-    /// Range-checks every value and fills the architecture-dependent default of `train.alpha`.
+    /// Range-checks every value (the library's sections through their own `validate`, with the
+    /// section prefixed to the key) and writes the architecture's default `train.alpha` into
+    /// the config, so the run folder's config.toml says which rate was used.
     pub fn validate(&mut self) -> Result<()> {
-        let m = &self.model;
-        let t = &self.train;
-        check(
-            "data.min_count",
-            self.data.min_count,
-            self.data.min_count >= 1,
-            ">= 1",
-        )?;
-        check(
-            "model.dim",
-            m.dim,
-            (1..=10_000).contains(&m.dim),
-            "1..=10000",
-        )?;
-        check(
-            "model.window",
-            m.window,
-            (1..=1000).contains(&m.window),
-            "1..=1000",
-        )?;
-        check("model.negative", m.negative, m.negative <= 1000, "0..=1000")?;
-        check(
-            "model.init_scale",
-            m.init_scale,
-            m.init_scale > 0.0 && m.init_scale <= 10.0,
-            "0 < init_scale <= 10",
-        )?;
-        if m.negative == 0 && !m.hs {
-            bail!(
-                "model.negative = 0 with model.hs = false leaves nothing to train (allowed: negative >= 1 or hs = true)"
-            );
-        }
-        check(
-            "train.epochs",
-            t.epochs,
-            (1..=10_000).contains(&t.epochs),
-            "1..=10000",
-        )?;
-        let alpha = t.alpha.unwrap_or(match m.arch {
-            Arch::Skipgram => 0.025,
-            Arch::Cbow => 0.05,
-        });
-        check(
-            "train.alpha",
-            alpha,
-            alpha > 0.0 && alpha <= 10.0,
-            "0 < alpha <= 10",
-        )?;
-        check(
-            "train.sample",
-            t.sample,
-            (0.0..1.0).contains(&t.sample),
-            "0 <= sample < 1",
-        )?;
-        check(
-            "train.threads",
-            t.threads,
-            t.threads <= 1024,
-            "0..=1024 (0 = all cores)",
-        )?;
-        check(
-            "train.log_every_secs",
-            t.log_every_secs,
-            t.log_every_secs >= 0.05 && t.log_every_secs <= 86_400.0,
-            "0.05..=86400",
-        )?;
-        if t.backend != "cpu" {
-            bail!(
-                "train.backend = {:?} is not available (allowed: \"cpu\"; the batched \"wgpu\" and \"cpu-tensor\" backends are not built yet)",
-                t.backend
-            );
-        }
+        self.data.validate().map_err(|e| e.in_section("data"))?;
+        self.model.validate().map_err(|e| e.in_section("model"))?;
+        self.train.validate().map_err(|e| e.in_section("train"))?;
         if !self.output.binary && !self.output.text {
             bail!(
                 "output.binary = false and output.text = false would write no vectors (allowed: at least one true)"
             );
         }
-        check(
-            "eval.restrict",
-            self.eval.restrict,
-            self.eval.restrict >= 1,
-            ">= 1",
-        )?;
-        self.train.alpha = Some(alpha);
+        let restrict = self.eval.restrict;
+        check("eval.restrict", restrict, restrict >= 1, ">= 1")?;
+        self.train.alpha = Some(self.train.alpha_for(self.model.arch));
         Ok(())
-    }
-
-    /// The library's parameters for this config (after [`validate`](Self::validate)).
-    pub fn params(&self) -> word2vec::TrainParams {
-        word2vec::TrainParams {
-            arch: match self.model.arch {
-                Arch::Skipgram => word2vec::Arch::SkipGram,
-                Arch::Cbow => word2vec::Arch::Cbow,
-            },
-            dim: self.model.dim,
-            window: self.model.window,
-            negative: self.model.negative,
-            hs: self.model.hs,
-            cbow_mean: self.model.cbow_mean,
-            epochs: self.train.epochs,
-            alpha: self.train.alpha.unwrap_or(0.025),
-            sample: self.train.sample,
-            share_negatives: self.model.share_negatives,
-            init_scale: self.model.init_scale,
-            threads: self.train.threads,
-            seed: self.train.seed,
-        }
     }
 }
 
@@ -298,6 +101,7 @@ mod tests {
     use crate::config::load;
     use crate::config::tests::load_str;
     use std::path::Path;
+    use word2vec::{Arch, Backend};
 
     const GOOD: &str = "[data]\ncorpus = \"c.txt\"\n[model]\narch = \"cbow\"\ndim = 50\n";
 
@@ -339,20 +143,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.model.dim, 300);
         assert_eq!(c.train.alpha, Some(0.1));
-        assert_eq!(c.model.arch, Arch::Skipgram);
+        assert_eq!(c.model.arch, Arch::SkipGram);
         assert_eq!(c.eval.analogy, vec![PathBuf::from("q.txt")]);
         assert!(c.data.lowercase);
     }
 
     #[test]
-    fn rejections_name_file_key_value_and_allowed() {
-        let e = err(GOOD, &["model.dimm=3"]);
-        assert!(
-            e.contains("cfg.toml") && e.contains("model.dimm") && e.contains("unknown field"),
-            "{e}"
-        );
-        let e = err(GOOD, &["model.dim=\"big\""]);
-        assert!(e.contains("model.dim") && e.contains("invalid type"), "{e}");
+    fn out_of_range_values_name_the_dotted_key_the_value_and_what_is_allowed() {
         let e = err(GOOD, &["model.dim=0"]);
         assert!(
             e.contains("model.dim = 0") && e.contains("1..=10000"),
@@ -366,9 +163,48 @@ mod tests {
         let e = err(GOOD, &["train.sample=1.5"]);
         assert!(e.contains("train.sample = 1.5"), "{e}");
         let e = err(GOOD, &["model.negative=0"]);
-        assert!(e.contains("model.negative = 0"), "{e}");
+        assert!(
+            e.contains("model.negative = 0 with hs = false leaves nothing to train"),
+            "{e}"
+        );
+        let e = err(GOOD, &["train.log_every_secs=0.0"]);
+        assert!(
+            e.contains("train.log_every_secs = 0.0") && e.contains("0.05..=86400"),
+            "{e}"
+        );
+        let e = err(GOOD, &["data.min_count=0"]);
+        assert!(
+            e.contains("data.min_count = 0 is out of range (allowed: >= 1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn enums_and_missing_keys_name_the_key_and_what_is_allowed() {
+        let e = err("[data]\nmin_count = 1\n", &[]);
+        assert!(e.contains("missing field `corpus`"), "{e}");
         let e = err(GOOD, &["train.backend=\"wgpu\""]);
-        assert!(e.contains("train.backend"), "{e}");
+        assert!(
+            e.contains("train.backend") && e.contains("unknown variant `wgpu`, expected `cpu`"),
+            "{e}"
+        );
+        let e = err(GOOD, &["model.arch=glove"]);
+        assert!(
+            e.contains("key `model.arch`")
+                && e.contains("unknown variant `glove`, expected `skipgram` or `cbow`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rejections_name_file_key_value_and_allowed() {
+        let e = err(GOOD, &["model.dimm=3"]);
+        assert!(
+            e.contains("cfg.toml") && e.contains("model.dimm") && e.contains("unknown field"),
+            "{e}"
+        );
+        let e = err(GOOD, &["model.dim=\"big\""]);
+        assert!(e.contains("model.dim") && e.contains("invalid type"), "{e}");
         let e = err(GOOD, &["output.binary=false"]);
         assert!(e.contains("output.binary"), "{e}");
         let e = err("[model]\ndim = 5\n", &[]);
@@ -386,5 +222,65 @@ mod tests {
             load::<Word2VecConfig>(Path::new("/nonexistent/c.toml"), &[]).unwrap_err()
         );
         assert!(e.contains("/nonexistent/c.toml"), "{e}");
+    }
+
+    #[test]
+    fn the_sections_are_the_libraries_types_with_their_defaults() {
+        let c = w2v("[data]\ncorpus = \"c.txt\"\n[model]\n[train]\n", &[]).unwrap();
+        assert_eq!(c.data, word2vec::DataParams::new("c.txt"));
+        assert_eq!(c.model, word2vec::ModelParams::default());
+        assert_eq!(
+            c.train,
+            word2vec::TrainParams {
+                alpha: Some(0.025),
+                ..word2vec::TrainParams::default()
+            }
+        );
+        assert_eq!(c.train.backend, Backend::Cpu);
+    }
+
+    /// config.toml as the binary wrote it before the parameters moved into the library.
+    const OLD_RUN_CONFIG: &str = r#"[data]
+corpus = "c.txt"
+lowercase = false
+min_count = 1
+max_vocab = 0
+
+[model]
+arch = "cbow"
+dim = 100
+window = 5
+negative = 5
+hs = false
+cbow_mean = true
+share_negatives = true
+init_scale = 1.0
+
+[train]
+epochs = 1
+alpha = 0.05
+sample = 0.001
+threads = 1
+seed = 1
+backend = "cpu"
+log_every_secs = 2.0
+
+[output]
+binary = true
+text = false
+projector_words = 10000
+
+[eval]
+analogy = []
+similarity = []
+restrict = 30000
+"#;
+
+    #[test]
+    fn an_existing_run_config_loads_and_is_written_back_the_same() {
+        let c = w2v(OLD_RUN_CONFIG, &[]).unwrap();
+        assert_eq!(c.model.arch, Arch::Cbow);
+        assert_eq!(c.train.alpha, Some(0.05));
+        assert_eq!(toml::to_string_pretty(&c).unwrap(), OLD_RUN_CONFIG);
     }
 }

@@ -1,0 +1,350 @@
+//! The typed parameters of a run, one struct per concern: what to read ([`DataParams`]), what to
+//! learn ([`ModelParams`]) and how to optimise it ([`TrainParams`]).
+//!
+//! Each struct is the one place its defaults live (its `Default` impl, or [`DataParams::new`]),
+//! derives serde so a config file can nest it as it is (unknown keys are rejected, missing keys
+//! take the defaults), and checks its own ranges with `validate`, whose errors name the key, the
+//! value and what is allowed. The ranges are wide sanity bounds, not tuning advice.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use common::{InvalidParam, check};
+
+/// Which word predicts which.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arch {
+    /// Each context word predicts the centre word (word2vec.c's `-cbow 0`).
+    #[default]
+    #[serde(rename = "skipgram")]
+    SkipGram,
+    /// The mean (or sum) of the context predicts the centre word (`-cbow 1`).
+    #[serde(rename = "cbow")]
+    Cbow,
+}
+
+impl Arch {
+    /// The starting learning rate when none is given: word2vec.c's 0.025 for skip-gram and 0.05
+    /// for CBOW (CBOW's averaged input gets smaller gradients per context word).
+    pub fn default_alpha(self) -> f64 {
+        match self {
+            Arch::SkipGram => 0.025,
+            Arch::Cbow => 0.05,
+        }
+    }
+}
+
+/// Where the training runs. Only the CPU engine exists today; the enum is the place the GPU
+/// engine will be added, so configs already name their backend.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    /// Hogwild threads on plain Rust (SIMD through the compiler).
+    #[default]
+    #[serde(rename = "cpu")]
+    Cpu,
+}
+
+/// The corpus and how the vocabulary is drawn from it. `corpus` has no default, so this struct
+/// has [`DataParams::new`] instead of `Default`; the other fields' serde defaults come from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataParams {
+    /// A `.txt` or `.gz` corpus, one sentence or paragraph per line.
+    pub corpus: PathBuf,
+    /// Lowercase every token while reading (for corpora that keep their case).
+    #[serde(default = "data_defaults::lowercase")]
+    pub lowercase: bool,
+    /// Words seen fewer times are dropped: too rare to learn a vector from, and they would
+    /// dominate the vocabulary's size.
+    #[serde(default = "data_defaults::min_count")]
+    pub min_count: u64,
+    /// Keep at most this many most frequent words; 0 = no limit.
+    #[serde(default = "data_defaults::max_vocab")]
+    pub max_vocab: usize,
+}
+
+impl DataParams {
+    /// The defaults for reading `corpus`: word2vec.c's (case kept, min_count 5, no size limit).
+    pub fn new(corpus: impl Into<PathBuf>) -> Self {
+        DataParams {
+            corpus: corpus.into(),
+            lowercase: false,
+            min_count: 5,
+            max_vocab: 0,
+        }
+    }
+
+    /// Checks every value's range.
+    pub fn validate(&self) -> Result<(), InvalidParam> {
+        check("min_count", self.min_count, self.min_count >= 1, ">= 1")
+    }
+}
+
+/// serde's defaults for [`DataParams`], read from [`DataParams::new`] so they are written once.
+mod data_defaults {
+    use super::DataParams;
+
+    fn defaults() -> DataParams {
+        DataParams::new("")
+    }
+    pub(super) fn lowercase() -> bool {
+        defaults().lowercase
+    }
+    pub(super) fn min_count() -> u64 {
+        defaults().min_count
+    }
+    pub(super) fn max_vocab() -> usize {
+        defaults().max_vocab
+    }
+}
+
+/// The model: architecture, size and output layer(s). Defaults are word2vec.c's, except
+/// `share_negatives` and `init_scale` (see their fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelParams {
+    /// Skip-gram or CBOW.
+    pub arch: Arch,
+    /// Vector size.
+    pub dim: usize,
+    /// Maximum window on each side; the effective window is drawn from 1..=window per word, so
+    /// near words weigh more.
+    pub window: usize,
+    /// Negative samples per positive example; 0 disables negative sampling.
+    pub negative: usize,
+    /// Hierarchical softmax over a Huffman tree (may be combined with negative sampling).
+    pub hs: bool,
+    /// CBOW averages the context vectors (true) or sums them.
+    pub cbow_mean: bool,
+    /// Skip-gram: draw one set of negatives per centre word and share it across its window
+    /// (Ji et al. 2016, "Parallelizing Word2Vec in Shared and Distributed Memory"): the output
+    /// rows stay in cache across the window, far fewer random memory reads. false samples per
+    /// (word, context) pair as word2vec.c does.
+    pub share_negatives: bool,
+    /// Input vectors start uniform in ±`init_scale / dim`. word2vec.c uses 0.5, gensim 1.0;
+    /// 1.0 measured about one analogy point better for skip-gram and CBOW at 3 epochs on
+    /// enwiki-10M (experiments/word2vec-vs-peers).
+    pub init_scale: f64,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            arch: Arch::SkipGram,
+            dim: 100,
+            window: 5,
+            negative: 5,
+            hs: false,
+            cbow_mean: true,
+            share_negatives: true,
+            init_scale: 1.0,
+        }
+    }
+}
+
+impl ModelParams {
+    /// Checks every value's range, and that some output layer is left to train.
+    pub fn validate(&self) -> Result<(), InvalidParam> {
+        let (dim, window, negative) = (self.dim, self.window, self.negative);
+        check("dim", dim, (1..=10_000).contains(&dim), "1..=10000")?;
+        check("window", window, (1..=1000).contains(&window), "1..=1000")?;
+        check("negative", negative, negative <= 1000, "0..=1000")?;
+        let scale = self.init_scale;
+        let scale_ok = scale > 0.0 && scale <= 10.0;
+        check("init_scale", scale, scale_ok, "0 < init_scale <= 10")?;
+        if negative == 0 && !self.hs {
+            return Err(InvalidParam::new(
+                "negative",
+                negative,
+                "with hs = false leaves nothing to train",
+                "negative >= 1 or hs = true",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The optimisation: passes, learning rate, subsampling, threads and seed. Defaults are
+/// word2vec.c's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainParams {
+    /// Passes over the corpus.
+    pub epochs: usize,
+    /// Starting learning rate, decaying linearly to `alpha × 1e-4`; `None` takes the
+    /// architecture's default ([`Arch::default_alpha`], see [`TrainParams::alpha_for`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Subsampling threshold: words more frequent than this fraction of the corpus are randomly
+    /// dropped (word2vec.c's formula); 0 disables subsampling.
+    pub sample: f64,
+    /// Worker threads; 0 = all cores. With 1 a run is reproducible byte for byte.
+    pub threads: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Where the training runs.
+    pub backend: Backend,
+    /// Seconds between progress reports ([`crate::Observer::progress`]).
+    pub log_every_secs: f64,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            epochs: 5,
+            alpha: None,
+            sample: 1e-3,
+            threads: 0,
+            seed: 1,
+            backend: Backend::Cpu,
+            log_every_secs: 2.0,
+        }
+    }
+}
+
+impl TrainParams {
+    /// Checks every value's range (`alpha` only when given: the defaults are in range).
+    pub fn validate(&self) -> Result<(), InvalidParam> {
+        let epochs = self.epochs;
+        check(
+            "epochs",
+            epochs,
+            (1..=10_000).contains(&epochs),
+            "1..=10000",
+        )?;
+        if let Some(alpha) = self.alpha {
+            let ok = alpha > 0.0 && alpha <= 10.0;
+            check("alpha", alpha, ok, "0 < alpha <= 10")?;
+        }
+        let sample = self.sample;
+        check(
+            "sample",
+            sample,
+            (0.0..1.0).contains(&sample),
+            "0 <= sample < 1",
+        )?;
+        let threads = self.threads;
+        check(
+            "threads",
+            threads,
+            threads <= 1024,
+            "0..=1024 (0 = all cores)",
+        )?;
+        let secs = self.log_every_secs;
+        let secs_ok = (0.05..=86_400.0).contains(&secs);
+        check("log_every_secs", secs, secs_ok, "0.05..=86400")
+    }
+
+    /// The starting learning rate: `alpha` if given, else `arch`'s default.
+    pub fn alpha_for(&self, arch: Arch) -> f64 {
+        self.alpha.unwrap_or(arch.default_alpha())
+    }
+
+    /// The number of worker threads `threads = 0` resolves to.
+    pub fn effective_threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+
+    /// Time between progress reports (`log_every_secs`, which `validate` keeps finite).
+    pub fn report_every(&self) -> Duration {
+        Duration::from_secs_f64(self.log_every_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_sections_deserialise_to_the_defaults() {
+        assert_eq!(
+            toml::from_str::<ModelParams>("").unwrap(),
+            ModelParams::default()
+        );
+        assert_eq!(
+            toml::from_str::<TrainParams>("").unwrap(),
+            TrainParams::default()
+        );
+        assert_eq!(
+            toml::from_str::<DataParams>("corpus = \"c.txt\"").unwrap(),
+            DataParams::new("c.txt")
+        );
+        let e = toml::from_str::<DataParams>("min_count = 1").unwrap_err();
+        assert!(e.to_string().contains("missing field `corpus`"), "{e}");
+    }
+
+    #[test]
+    fn enums_use_the_config_spelling_and_list_the_allowed_values() {
+        let m: ModelParams = toml::from_str("arch = \"cbow\"").unwrap();
+        assert_eq!(m.arch, Arch::Cbow);
+        let e = toml::from_str::<ModelParams>("arch = \"glove\"").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown variant `glove`, expected `skipgram` or `cbow`"),
+            "{e}"
+        );
+        let e = toml::from_str::<TrainParams>("backend = \"wgpu\"").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("unknown variant `wgpu`, expected `cpu`"),
+            "{e}"
+        );
+        let text = toml::to_string(&TrainParams::default()).unwrap();
+        assert!(
+            text.contains("backend = \"cpu\"") && !text.contains("alpha"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_valid_and_ranges_name_the_key() {
+        assert_eq!(DataParams::new("c.txt").validate(), Ok(()));
+        assert_eq!(ModelParams::default().validate(), Ok(()));
+        assert_eq!(TrainParams::default().validate(), Ok(()));
+        let m = ModelParams {
+            dim: 0,
+            ..ModelParams::default()
+        };
+        assert_eq!(
+            m.validate().unwrap_err().to_string(),
+            "dim = 0 is out of range (allowed: 1..=10000)"
+        );
+        let m = ModelParams {
+            negative: 0,
+            ..ModelParams::default()
+        };
+        let e = m.validate().unwrap_err().in_section("model").to_string();
+        assert!(e.starts_with("model.negative = 0 with hs = false"), "{e}");
+        let t = TrainParams {
+            alpha: Some(-1.0),
+            ..TrainParams::default()
+        };
+        assert_eq!(
+            t.validate().unwrap_err().to_string(),
+            "alpha = -1.0 is out of range (allowed: 0 < alpha <= 10)"
+        );
+        let t = TrainParams {
+            log_every_secs: f64::NAN,
+            ..TrainParams::default()
+        };
+        assert!(t.validate().is_err());
+    }
+
+    #[test]
+    fn alpha_defaults_per_architecture() {
+        let t = TrainParams::default();
+        assert_eq!(t.alpha_for(Arch::SkipGram), 0.025);
+        assert_eq!(t.alpha_for(Arch::Cbow), 0.05);
+        let t = TrainParams {
+            alpha: Some(0.1),
+            ..t
+        };
+        assert_eq!(t.alpha_for(Arch::Cbow), 0.1);
+    }
+}

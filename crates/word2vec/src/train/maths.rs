@@ -1,0 +1,164 @@
+//! The arithmetic of the hot loop: σ and the loss from tables, the gradient of one output, and
+//! the two vector kernels (`dot`, `axpy`).
+//!
+//! For a training example with input vector `v` (a context word's vector in skip-gram, the mean
+//! of the context vectors in CBOW) and an output vector `u` with label `l` (1 for the target
+//! word, 0 for a negative sample; `1 - code` for an inner node of hierarchical softmax), the
+//! loss is the logistic one, `-ln σ(v·u)` for `l = 1` and `-ln σ(-v·u)` for `l = 0`. Its
+//! derivative with respect to `v·u` is `σ(v·u) - l`, so one SGD step with learning rate α moves
+//! `v·u` by `g = (l - σ(v·u))·α` along each of the two vectors: `u += g·v`, and `v` collects
+//! `g·u` (applied after all outputs of the example, as word2vec.c does).
+
+/// σ is tabulated over [-MAX_EXP, MAX_EXP], as in word2vec.c; beyond it σ is taken as 0 or 1,
+/// so the gradient is ±α or 0.
+pub(super) const MAX_EXP: f32 = 6.0;
+/// Resolution of the tables (word2vec.c's EXP_TABLE_SIZE).
+const EXP_TABLE_SIZE: usize = 1000;
+
+/// σ(x) and `-ln σ(x)` on a grid over [-MAX_EXP, MAX_EXP]: a lookup instead of `exp` per output
+/// (exact `ln`/`exp` for the loss report alone cost a quarter of the run time).
+pub(super) struct SigmoidTables {
+    sigmoid: Vec<f32>,
+    neg_log_sigmoid: Vec<f32>,
+}
+
+impl SigmoidTables {
+    /// Fills both tables (σ at the grid points as word2vec.c does, the loss at the midpoints).
+    pub(super) fn new() -> Self {
+        let sigmoid = (0..EXP_TABLE_SIZE)
+            .map(|i| {
+                let x = (i as f32 / EXP_TABLE_SIZE as f32 * 2.0 - 1.0) * MAX_EXP;
+                let e = x.exp();
+                e / (e + 1.0)
+            })
+            .collect();
+        let neg_log_sigmoid = (0..EXP_TABLE_SIZE)
+            .map(|i| {
+                let x = (i as f32 + 0.5) / EXP_TABLE_SIZE as f32 * 2.0 * MAX_EXP - MAX_EXP;
+                neg_log_sigmoid(x) as f32
+            })
+            .collect();
+        SigmoidTables {
+            sigmoid,
+            neg_log_sigmoid,
+        }
+    }
+
+    /// σ(f) for |f| < MAX_EXP.
+    #[inline(always)]
+    pub(super) fn sigmoid(&self, f: f32) -> f32 {
+        self.sigmoid[grid_index(f)]
+    }
+
+    /// `-ln σ(x)`; beyond ±MAX_EXP it is ~0 or ~-x.
+    #[inline(always)]
+    pub(super) fn loss(&self, x: f32) -> f64 {
+        if x >= MAX_EXP {
+            0.0
+        } else if x <= -MAX_EXP {
+            -x as f64
+        } else {
+            self.neg_log_sigmoid[grid_index(x)] as f64
+        }
+    }
+
+    /// The scaled gradient `g = (label - σ(f))·α` of negative sampling, with σ saturated to 0 or
+    /// 1 beyond ±MAX_EXP.
+    #[inline(always)]
+    pub(super) fn gradient(&self, f: f32, label: f32, alpha: f32) -> f32 {
+        if f > MAX_EXP {
+            (label - 1.0) * alpha
+        } else if f < -MAX_EXP {
+            label * alpha
+        } else {
+            (label - self.sigmoid(f)) * alpha
+        }
+    }
+}
+
+/// The table cell of `x` in [-MAX_EXP, MAX_EXP].
+#[inline(always)]
+fn grid_index(x: f32) -> usize {
+    let i = ((x + MAX_EXP) * (EXP_TABLE_SIZE as f32 / MAX_EXP / 2.0)) as usize;
+    i.min(EXP_TABLE_SIZE - 1)
+}
+
+/// `-ln σ(x)`, exactly (used to fill the loss table).
+fn neg_log_sigmoid(x: f32) -> f64 {
+    let x = x as f64;
+    if x > 0.0 {
+        (-x).exp().ln_1p()
+    } else {
+        -x + x.exp().ln_1p()
+    }
+}
+
+/// `a·b` with eight independent accumulators, so the compiler vectorises it (a single running
+/// sum is a dependency chain it may not reorder). The summation order is part of the output:
+/// one-thread runs are reproducible byte for byte only while it stays the same.
+#[inline(always)]
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        sum += x * y;
+    }
+    sum
+}
+
+/// `y += a·x`.
+#[inline(always)]
+pub(super) fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_and_axpy_match_the_definitions() {
+        let a: Vec<f32> = (0..19).map(|i| i as f32 * 0.5).collect();
+        let b: Vec<f32> = (0..19).map(|i| 1.0 - i as f32 * 0.1).collect();
+        let expected: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - expected).abs() < 1e-4);
+        let mut y = b.clone();
+        axpy(2.0, &a, &mut y);
+        assert!(
+            y.iter()
+                .zip(&a)
+                .zip(&b)
+                .all(|((y, a), b)| (y - (b + 2.0 * a)).abs() < 1e-6)
+        );
+    }
+
+    #[test]
+    fn loss_formula() {
+        assert!((neg_log_sigmoid(0.0) - 2f64.ln()).abs() < 1e-12);
+        assert!((neg_log_sigmoid(-30.0) - 30.0).abs() < 1e-9);
+        assert!(neg_log_sigmoid(30.0) < 1e-12);
+    }
+
+    #[test]
+    fn tables_follow_sigmoid_and_saturate() {
+        let t = SigmoidTables::new();
+        assert!((t.sigmoid(0.0) - 0.5).abs() < 0.01);
+        assert!((t.loss(0.0) - 2f64.ln()).abs() < 0.01);
+        assert_eq!(t.loss(7.0), 0.0);
+        assert_eq!(t.loss(-7.0), 7.0);
+        assert_eq!(t.gradient(7.0, 1.0, 0.5), 0.0);
+        assert_eq!(t.gradient(-7.0, 1.0, 0.5), 0.5);
+        assert!((t.gradient(0.0, 0.0, 1.0) + 0.5).abs() < 0.01);
+    }
+}

@@ -1,0 +1,397 @@
+//! A worker thread: takes batches of sentences from the shared reader, maps tokens to ids,
+//! subsamples frequent words, and runs skip-gram or CBOW SGD steps on the shared weights.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::corpus::{CorpusReader, TokenBatch};
+use crate::error::Result;
+use crate::params::Arch;
+use crate::sampling::{Rng, keep};
+
+use super::engine::Engine;
+use super::hogwild::HogwildMatrix;
+use super::maths::{MAX_EXP, axpy, dot};
+
+/// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
+/// enough that threads finish an epoch together.
+const BATCH_TOKENS: usize = 10_000;
+
+/// The weights the workers train, shared without locks (see [`HogwildMatrix`]).
+pub(super) struct Weights<'m> {
+    /// The word vectors (the result).
+    pub(super) input: HogwildMatrix<'m>,
+    /// Negative sampling's output vectors (no rows when unused).
+    pub(super) output_neg: HogwildMatrix<'m>,
+    /// Hierarchical softmax's inner-node vectors (no rows when unused).
+    pub(super) output_hs: HogwildMatrix<'m>,
+}
+
+/// Loss sums in f64 (f32 sums over millions of examples lose the small terms).
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct LossTotals {
+    /// Summed loss.
+    pub(super) loss: f64,
+    /// Training examples (skip-gram pairs or CBOW windows) summed.
+    pub(super) examples: u64,
+}
+
+impl LossTotals {
+    fn add(&mut self, other: LossTotals) {
+        self.loss += other.loss;
+        self.examples += other.examples;
+    }
+
+    /// Mean loss per example, if there was any example.
+    pub(super) fn mean(&self) -> Option<f64> {
+        (self.examples > 0).then(|| self.loss / self.examples as f64)
+    }
+}
+
+/// What the workers of one epoch share with each other and with the thread that reports
+/// progress: the reader, the word counter the learning rate decays with, and the loss sums.
+pub(super) struct EpochState<'a> {
+    reader: Mutex<CorpusReader>,
+    /// Vocabulary words read since the run started (before subsampling).
+    pub(super) words_done: &'a AtomicU64,
+    /// `words_done` at the end of the run.
+    pub(super) words_total: u64,
+    totals: Mutex<LossTotals>,
+    interval: Mutex<LossTotals>,
+    running: AtomicUsize,
+}
+
+impl<'a> EpochState<'a> {
+    /// The state of an epoch that reads `reader` with `threads` workers.
+    pub(super) fn new(
+        reader: CorpusReader,
+        words_done: &'a AtomicU64,
+        words_total: u64,
+        threads: usize,
+    ) -> Self {
+        EpochState {
+            reader: Mutex::new(reader),
+            words_done,
+            words_total,
+            totals: Mutex::default(),
+            interval: Mutex::default(),
+            running: AtomicUsize::new(threads),
+        }
+    }
+
+    /// Whether every worker has stopped.
+    pub(super) fn finished(&self) -> bool {
+        self.running.load(Ordering::Acquire) == 0
+    }
+
+    /// The loss since the previous call (for a progress report).
+    pub(super) fn take_interval(&self) -> LossTotals {
+        std::mem::take(&mut *lock(&self.interval))
+    }
+
+    /// The loss of the whole epoch.
+    pub(super) fn totals(&self) -> LossTotals {
+        *lock(&self.totals)
+    }
+}
+
+/// Counts a worker as stopped when dropped, also when it panics (so the reporting loop ends).
+struct Stopped<'a>(&'a AtomicUsize);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Per-thread buffers of the hot loop, allocated once.
+struct Scratch {
+    /// CBOW's averaged (or summed) context vector.
+    hidden: Vec<f32>,
+    /// The gradient for the input vector(s) of the current example.
+    grad: Vec<f32>,
+    /// The negatives drawn for the current centre word.
+    negatives: Vec<u32>,
+}
+
+/// One worker thread of an epoch.
+pub(super) struct Worker<'a> {
+    /// The run's fixed tables.
+    pub(super) engine: &'a Engine<'a>,
+    /// The weights being trained.
+    pub(super) weights: &'a Weights<'a>,
+    /// What the epoch's threads share.
+    pub(super) epoch: &'a EpochState<'a>,
+    /// This worker's random stream.
+    pub(super) seed: u64,
+}
+
+impl Worker<'_> {
+    /// Trains on batches until the reader is exhausted.
+    pub(super) fn run(&self) -> Result<()> {
+        let _stopped = Stopped(&self.epoch.running);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { self.run_avx2() };
+        }
+        self.run_generic()
+    }
+
+    /// The same loop compiled for AVX2: `dot` and `axpy` inline into it and vectorise 8-wide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn run_avx2(&self) -> Result<()> {
+        self.run_generic()
+    }
+
+    #[inline(always)]
+    fn run_generic(&self) -> Result<()> {
+        let dim = self.engine.model.dim;
+        let mut rng = Rng::new(self.seed);
+        let mut batch = TokenBatch::default();
+        let mut ids: Vec<u32> = Vec::with_capacity(BATCH_TOKENS);
+        let mut scratch = Scratch {
+            hidden: vec![0f32; dim],
+            grad: vec![0f32; dim],
+            negatives: Vec::with_capacity(self.engine.model.negative),
+        };
+        loop {
+            batch.clear();
+            if !lock(&self.epoch.reader).read_batch(&mut batch, BATCH_TOKENS)? {
+                return Ok(());
+            }
+            let (loss, words) = self.train_batch(&batch, &mut ids, &mut rng, &mut scratch);
+            self.epoch.words_done.fetch_add(words, Ordering::Relaxed);
+            lock(&self.epoch.totals).add(loss);
+            lock(&self.epoch.interval).add(loss);
+        }
+    }
+
+    /// Trains on every sentence of `batch` (`ids` holds each in turn); returns the loss and
+    /// the vocabulary words read.
+    #[inline(always)]
+    fn train_batch(
+        &self,
+        batch: &TokenBatch,
+        ids: &mut Vec<u32>,
+        rng: &mut Rng,
+        scratch: &mut Scratch,
+    ) -> (LossTotals, u64) {
+        let mut loss = LossTotals::default();
+        let mut words = 0u64;
+        for sentence in batch.sentences() {
+            words += self.subsample(batch, sentence, ids, rng);
+            let done = self.epoch.words_done.load(Ordering::Relaxed) + words;
+            let alpha = self.engine.alpha_at(done, self.epoch.words_total) as f32;
+            match self.engine.model.arch {
+                Arch::SkipGram => self.skipgram_sentence(ids, alpha, rng, scratch, &mut loss),
+                Arch::Cbow => self.cbow_sentence(ids, alpha, rng, scratch, &mut loss),
+            }
+        }
+        (loss, words)
+    }
+
+    /// Puts into `ids` the vocabulary words of `sentence` that survive subsampling; returns how
+    /// many vocabulary words it held (the learning rate's clock counts them all).
+    #[inline(always)]
+    fn subsample(
+        &self,
+        batch: &TokenBatch,
+        sentence: std::ops::Range<usize>,
+        ids: &mut Vec<u32>,
+        rng: &mut Rng,
+    ) -> u64 {
+        ids.clear();
+        let mut words = 0;
+        for i in sentence {
+            if let Some(id) = self.engine.vocab.id(batch.token(i)) {
+                words += 1;
+                if keep(self.engine.keep[id as usize], rng) {
+                    ids.push(id);
+                }
+            }
+        }
+        words
+    }
+
+    /// Skip-gram over one sentence: each context word's vector predicts the centre word.
+    #[inline(always)]
+    fn skipgram_sentence(
+        &self,
+        ids: &[u32],
+        alpha: f32,
+        rng: &mut Rng,
+        scratch: &mut Scratch,
+        loss: &mut LossTotals,
+    ) {
+        let Scratch {
+            grad, negatives, ..
+        } = scratch;
+        let window = self.engine.model.window;
+        let share = self.engine.model.share_negatives;
+        for (pos, &word) in ids.iter().enumerate() {
+            let (lo, hi) = context_span(pos, ids.len(), window, rng);
+            if share {
+                self.draw_negatives(word, rng, negatives);
+            }
+            for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
+                if c == pos {
+                    continue;
+                }
+                if !share {
+                    self.draw_negatives(word, rng, negatives);
+                }
+                let input = self.weights.input.row_mut(context);
+                grad.fill(0.0);
+                loss.loss += self.output_step(word, negatives, input, grad, alpha);
+                loss.examples += 1;
+                axpy(1.0, grad, input);
+            }
+        }
+    }
+
+    /// CBOW over one sentence: the mean (or sum) of the context vectors predicts the centre
+    /// word, and every context vector receives the whole gradient (as in word2vec.c, also when
+    /// averaging).
+    #[inline(always)]
+    fn cbow_sentence(
+        &self,
+        ids: &[u32],
+        alpha: f32,
+        rng: &mut Rng,
+        scratch: &mut Scratch,
+        loss: &mut LossTotals,
+    ) {
+        let Scratch {
+            hidden,
+            grad,
+            negatives,
+        } = scratch;
+        let window = self.engine.model.window;
+        let input = &self.weights.input;
+        for (pos, &word) in ids.iter().enumerate() {
+            let (lo, hi) = context_span(pos, ids.len(), window, rng);
+            if hi == lo {
+                continue;
+            }
+            hidden.fill(0.0);
+            for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
+                if c != pos {
+                    axpy(1.0, input.row(context), hidden);
+                }
+            }
+            if self.engine.model.cbow_mean {
+                let inv = 1.0 / (hi - lo) as f32;
+                hidden.iter_mut().for_each(|h| *h *= inv);
+            }
+            grad.fill(0.0);
+            self.draw_negatives(word, rng, negatives);
+            loss.loss += self.output_step(word, negatives, hidden, grad, alpha);
+            loss.examples += 1;
+            for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
+                if c != pos {
+                    axpy(1.0, grad, input.row_mut(context));
+                }
+            }
+        }
+    }
+
+    /// Draws the negative samples for predicting `word` (draws equal to `word` are dropped, as
+    /// in word2vec.c).
+    #[inline(always)]
+    fn draw_negatives(&self, word: u32, rng: &mut Rng, out: &mut Vec<u32>) {
+        out.clear();
+        if let Some(table) = &self.engine.negatives {
+            for _ in 0..self.engine.model.negative {
+                let t = table.sample(rng);
+                if t != word {
+                    out.push(t);
+                }
+            }
+        }
+    }
+
+    /// Updates the output vectors for predicting `word` (with the drawn `negatives`) from
+    /// `input`, adds the gradient for `input` into `grad`, and returns the example's loss.
+    #[inline(always)]
+    fn output_step(
+        &self,
+        word: u32,
+        negatives: &[u32],
+        input: &[f32],
+        grad: &mut [f32],
+        alpha: f32,
+    ) -> f64 {
+        let mut loss = 0f64;
+        if self.engine.huffman.is_some() {
+            loss += self.hs_step(word, input, grad, alpha);
+        }
+        if self.engine.negatives.is_some() {
+            loss += self.negative_step(word, 1.0, input, grad, alpha);
+            for &target in negatives {
+                loss += self.negative_step(target, 0.0, input, grad, alpha);
+            }
+        }
+        loss
+    }
+
+    /// Hierarchical softmax: one logistic step per inner node on `word`'s Huffman path, with
+    /// label `1 - code`.
+    #[inline(always)]
+    fn hs_step(&self, word: u32, input: &[f32], grad: &mut [f32], alpha: f32) -> f64 {
+        let Some(huffman) = &self.engine.huffman else {
+            return 0.0;
+        };
+        let tables = &self.engine.tables;
+        let mut loss = 0f64;
+        for (&code, &point) in huffman.code(word).iter().zip(huffman.points(word)) {
+            let out = self.weights.output_hs.row_mut(point);
+            let f = dot(input, out);
+            let label = 1.0 - code as f32;
+            loss += tables.loss(if code == 0 { f } else { -f });
+            if f.abs() >= MAX_EXP {
+                continue; // word2vec.c skips saturated nodes in hierarchical softmax
+            }
+            let g = (label - tables.sigmoid(f)) * alpha;
+            axpy(g, out, grad);
+            axpy(g, input, out);
+        }
+        loss
+    }
+
+    /// One logistic-regression step of negative sampling: output vector `target` with `label`.
+    #[inline(always)]
+    fn negative_step(
+        &self,
+        target: u32,
+        label: f32,
+        input: &[f32],
+        grad: &mut [f32],
+        alpha: f32,
+    ) -> f64 {
+        let out = self.weights.output_neg.row_mut(target);
+        let f = dot(input, out);
+        let g = self.engine.tables.gradient(f, label, alpha);
+        axpy(g, out, grad);
+        axpy(g, input, out);
+        self.engine.tables.loss(if label > 0.0 { f } else { -f })
+    }
+}
+
+/// The context of position `pos` in a sentence of `len` words: `lo..=hi`, a window of
+/// `window - r` on each side with `r` drawn uniformly from `0..window` (word2vec.c's reduced
+/// window, which weighs near words more).
+#[inline(always)]
+fn context_span(pos: usize, len: usize, window: usize, rng: &mut Rng) -> (usize, usize) {
+    let reduced = rng.below(window as u32) as usize;
+    let span = window - reduced;
+    (pos.saturating_sub(span), (pos + span).min(len - 1))
+}
+
+/// Locks `m`, ignoring poisoning: a panicked worker is reported by its join, and the sums it
+/// guards stay meaningful.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
