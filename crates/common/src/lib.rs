@@ -13,4 +13,4 @@ pub mod text;
 pub use atomic::{replace_with, write_atomic};
 pub use param::{InvalidParam, check};
 pub use rng::Rng;
-pub use text::{check_file, open_text};
+pub use text::{check_file, one_line, open_text};

@@ -37,6 +37,12 @@ pub fn check_file(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// `s` on one line: every run of whitespace (newlines included) becomes one space, so a
+/// library's multi-line message fits the one-line error contract.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +66,11 @@ mod tests {
             assert_eq!(text, "one two\nthree\n", "{}", path.display());
         }
         assert!(is_gzip(&gz) && !is_gzip(&plain));
+    }
+
+    #[test]
+    fn one_line_joins_lines_and_collapses_spaces() {
+        assert_eq!(one_line("a\n  b\tc \n"), "a b c");
     }
 
     #[test]

@@ -17,81 +17,14 @@ use std::path::{Path, PathBuf};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
-use word2vec::Rng;
 
+use crate::error::CheckpointError;
 use crate::model::{MlmModel, ModelShape};
-use crate::pretrain::adamw;
+use crate::train::Snapshot;
+use crate::train::position::Position;
 
 /// Version of the `state.json` layout; a checkpoint of another version is refused.
 const FORMAT: u32 = 1;
-
-/// Where a run stands between two steps, besides its weights and optimizer state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
-    /// Optimizer steps done.
-    pub step: u64,
-    /// State of the generator that shuffles the sequences and draws the masks
-    /// ([`Rng::state`]).
-    pub rng: u64,
-    /// This epoch's order of the training sequences.
-    pub order: Vec<u32>,
-    /// Position in `order` of the next sequence to train on (`order.len()`: reshuffle first).
-    pub cursor: usize,
-}
-
-impl Progress {
-    /// A run that has not started: step 0, the generator of `seed`, and a position at the end
-    /// of an epoch so that the first batch shuffles the `sequences` training sequences.
-    pub fn start(seed: u64, sequences: usize) -> Self {
-        Progress {
-            step: 0,
-            rng: Rng::new(seed).state(),
-            order: (0..sequences as u32).collect(),
-            cursor: sequences,
-        }
-    }
-}
-
-/// What a checkpoint holds, borrowed from the training loop.
-pub struct Checkpoint<'a> {
-    /// The model after `progress.step` steps.
-    pub model: &'a MlmModel,
-    /// Its optimizer.
-    pub optimizer: &'a ModuleOptimizer,
-    /// Step, data position and generator state.
-    pub progress: &'a Progress,
-}
-
-/// A checkpoint read back: the model on the requested device, its optimizer and progress.
-pub struct Loaded {
-    /// The weights.
-    pub model: MlmModel,
-    /// AdamW with its moments, and the same no-decay group as a fresh run.
-    pub optimizer: ModuleOptimizer,
-    /// Step, data position and generator state.
-    pub progress: Progress,
-}
-
-/// Why a checkpoint could not be written or read.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckpointError {
-    /// Reading or writing a file or folder failed.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// The checkpoint is incomplete, damaged or of another format.
-    #[error("{}: {message}", path.display())]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        message: String,
-    },
-}
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
     move |source| CheckpointError::Io {
@@ -113,7 +46,8 @@ struct State {
     format: u32,
     model_crc32c: u32,
     optimizer_crc32c: u32,
-    progress: Progress,
+    /// Named `progress` since the first checkpoints; renaming it would refuse them.
+    progress: Position,
 }
 
 const MODEL: &str = "model.bpk";
@@ -123,12 +57,8 @@ const STATE: &str = "state.json";
 /// Writes `checkpoint` as `dir/step-N/` (N = its step; an older folder of that name is
 /// replaced), then deletes all but the newest `keep` checkpoints in `dir` and any unfinished
 /// `.step-*.tmp` folder. Returns the folder.
-pub fn save(
-    dir: &Path,
-    checkpoint: &Checkpoint<'_>,
-    keep: usize,
-) -> Result<PathBuf, CheckpointError> {
-    let step = checkpoint.progress.step;
+pub fn save(dir: &Path, snapshot: &Snapshot<'_>, keep: usize) -> Result<PathBuf, CheckpointError> {
+    let step = snapshot.position.step;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let temp = dir.join(format!(".step-{step}.tmp"));
     if temp.exists() {
@@ -137,12 +67,12 @@ pub fn save(
     std::fs::create_dir(&temp).map_err(io(&temp))?;
 
     let model_path = temp.join(MODEL);
-    checkpoint
+    snapshot
         .model
         .save(&model_path)
         .map_err(|e| corrupt(&model_path, format!("cannot write the weights: {e}")))?;
     let optimizer_path = temp.join(OPTIMIZER);
-    checkpoint.optimizer.save(&optimizer_path).map_err(|e| {
+    snapshot.optimizer.save(&optimizer_path).map_err(|e| {
         corrupt(
             &optimizer_path,
             format!("cannot write the optimizer: {e:?}"),
@@ -152,7 +82,7 @@ pub fn save(
         format: FORMAT,
         model_crc32c: synced_crc(&model_path)?,
         optimizer_crc32c: synced_crc(&optimizer_path)?,
-        progress: checkpoint.progress.clone(),
+        progress: snapshot.position.clone(),
     };
     let state_path = temp.join(STATE);
     let json = serde_json::to_vec(&state).map_err(|e| corrupt(&state_path, e.to_string()))?;
@@ -224,8 +154,8 @@ pub fn latest(dir: &Path) -> Result<Option<(u64, PathBuf)>, CheckpointError> {
 }
 
 /// Checks the checkpoint folder `path` without loading it: `state.json` parses and is of this
-/// format, and both weight files match their checksums. Returns its progress.
-pub fn verify(path: &Path) -> Result<Progress, CheckpointError> {
+/// format, and both weight files match their checksums. Returns its position.
+pub fn verify(path: &Path) -> Result<Position, CheckpointError> {
     Ok(read_state(path)?.progress)
 }
 
@@ -258,26 +188,173 @@ fn read_state(path: &Path) -> Result<State, CheckpointError> {
 }
 
 /// Reads the checkpoint folder `path` for a model of `shape` on `device` (an autodiff device to
-/// go on training), with AdamW set up as [`adamw`] sets it up for `weight_decay`. Files that
-/// are missing, of another format or whose checksum does not match are refused.
+/// go on training): the weights and the position. Files that are missing, of another format or
+/// whose checksum does not match are refused.
 pub fn load(
     path: &Path,
     shape: &ModelShape,
-    weight_decay: f64,
     device: &Device,
-) -> Result<Loaded, CheckpointError> {
+) -> Result<(MlmModel, Position), CheckpointError> {
     let state = read_state(path)?;
-    let model_path = path.join(MODEL);
+    let model = shape
+        .load(&path.join(MODEL), device)
+        .map_err(|e| corrupt(path, e.to_string()))?;
+    Ok((model, state.progress))
+}
+
+/// Fills `optimizer` (set up as for a fresh run: its parameter groups and settings) with the
+/// moments saved in the checkpoint folder `path`.
+pub fn load_optimizer(
+    path: &Path,
+    optimizer: ModuleOptimizer,
+) -> Result<ModuleOptimizer, CheckpointError> {
     let optimizer_path = path.join(OPTIMIZER);
-    // MlmModel::load's message names the file already.
-    let model = MlmModel::load(shape, &model_path, device)
-        .map_err(|e| corrupt(path, format!("cannot load the weights: {e}")))?;
-    let optimizer = adamw(&model, weight_decay)
+    optimizer
         .load(&optimizer_path)
-        .map_err(|e| corrupt(&optimizer_path, format!("cannot load the optimizer: {e:?}")))?;
-    Ok(Loaded {
-        model,
-        optimizer,
-        progress: state.progress,
-    })
+        .map_err(|e| corrupt(&optimizer_path, format!("cannot load the optimizer: {e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Positions, Schedule, TrainConfig};
+    use crate::data::batch::Masker;
+    use crate::data::sequences::Sequences;
+    use crate::error::Error;
+    use crate::test_support::{Record, masking, specials, tiny_shape, tiny_train};
+    use crate::train::eval::EvalReport;
+    use crate::train::{Observer, Outcome, Pretraining, Resume, StepReport, optim, pretrain};
+    use common::Rng;
+    use std::ops::ControlFlow;
+
+    /// Records the run, saves every snapshot it is handed into `dir` (keeping 2) and stops
+    /// after `record.stop_after`.
+    struct Checkpointing<'a> {
+        record: Record,
+        dir: &'a Path,
+    }
+
+    impl Observer for Checkpointing<'_> {
+        fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
+            self.record.step(r)
+        }
+        fn eval(&mut self, r: &EvalReport, model: &MlmModel) {
+            self.record.eval(r, model);
+        }
+        fn checkpoint(&mut self, snapshot: &Snapshot<'_>) -> Result<(), Error> {
+            save(self.dir, snapshot, 2)?;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_run_resumed_from_a_checkpoint_continues_the_uninterrupted_curve() {
+        let mut rng = Rng::new(11);
+        let train: Vec<Vec<u32>> = (0..9)
+            .map(|_| {
+                let mut s = vec![2];
+                s.extend((0..10).map(|_| 5 + rng.below(20)));
+                s.push(3);
+                s
+            })
+            .collect();
+        let sequences = Sequences {
+            valid: train[..3].to_vec(),
+            train,
+        };
+        // Two micro-batches a step and 9 sequences in batches of 4: the stop falls inside an
+        // epoch, so the data position, the generator and AdamW's moments all matter. Dropout is
+        // off here because burn's backend generator is global to the process and other tests
+        // draw from it in parallel; the CLI test, one process per run, covers it with dropout.
+        let config = TrainConfig {
+            lr: 5e-3,
+            warmup_steps: 2,
+            schedule: Schedule::Cosine,
+            seed: 5,
+            checkpoint_every: 3,
+            ..tiny_train(8, 4, 2, 2)
+        };
+        let job = Pretraining {
+            sequences: &sequences,
+            masker: Masker {
+                masking: masking(0.3, 25),
+                special: specials(),
+            },
+            config: &config,
+        };
+        let mut shape = tiny_shape(25, 12, 16);
+        shape.model.layers = 2;
+        shape.model.positions = Positions::Learned;
+        let device = Device::flex().autodiff();
+        let init = shape.init(&device);
+        let tmp = tempfile::tempdir().unwrap();
+        let mut whole = Checkpointing {
+            record: Record::default(),
+            dir: &tmp.path().join("whole"),
+        };
+        let Ok(Outcome::Finished { model: done }) = pretrain(init.clone(), None, &job, &mut whole)
+        else {
+            panic!("the run finishes");
+        };
+        assert_eq!(whole.record.steps.len(), 8);
+        let kept: Vec<u64> = list(whole.dir).unwrap().iter().map(|c| c.0).collect();
+        assert_eq!(
+            kept,
+            [6, 8],
+            "every 3 steps and at the end, the newest 2 kept"
+        );
+
+        // Stopped after step 5, which saves a checkpoint of step 5 beside the one of step 3.
+        let record = Record {
+            stop_after: 5,
+            ..Record::default()
+        };
+        let mut cut = Checkpointing {
+            record,
+            dir: &tmp.path().join("cut"),
+        };
+        let stopped = pretrain(init, None, &job, &mut cut).unwrap();
+        assert!(matches!(stopped, Outcome::Stopped { step: 5 }));
+        assert_eq!(cut.record.steps, whole.record.steps[..5]);
+        // A folder left by a save that was killed midway is not a checkpoint, and the next
+        // save removes it.
+        let stale = cut.dir.join(".step-4.tmp");
+        std::fs::create_dir(&stale).unwrap();
+        let saved = list(cut.dir).unwrap();
+        assert_eq!(saved.iter().map(|c| c.0).collect::<Vec<_>>(), [3, 5]);
+        // Resuming from step 3 (as after a crash in steps 4 or 5) retakes steps 4 and 5.
+        let path = &saved[0].1;
+        let (model, position) = load(path, &shape, &device).unwrap();
+        assert_eq!(position.step, 3);
+        let optimizer = load_optimizer(path, optim::adamw(&model, config.weight_decay)).unwrap();
+        let mut rest = Checkpointing {
+            record: Record::default(),
+            dir: cut.dir,
+        };
+        let resume = Some(Resume {
+            optimizer,
+            position,
+        });
+        let Ok(Outcome::Finished { model: resumed }) = pretrain(model, resume, &job, &mut rest)
+        else {
+            panic!("the resumed run finishes");
+        };
+        assert!(!stale.exists());
+        assert_eq!(rest.record.steps, whole.record.steps[3..], "steps 4..=8");
+        assert_eq!(
+            rest.record.evals,
+            whole.record.evals[1..],
+            "evals at 4, 6, 8"
+        );
+        let out = |m: &MlmModel| {
+            let device = Device::flex();
+            let ids = Tensor::<2, Int>::from_ints([[2, 5, 4, 7, 8, 3]], &device);
+            m.valid()
+                .encode(ids, None)
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap()
+        };
+        assert_eq!(out(&resumed), out(&done), "same final weights");
+    }
 }

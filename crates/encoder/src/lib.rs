@@ -1,65 +1,43 @@
 //! The BERT-style Transformer encoder and its masked-language-model pretraining, on burn.
 //!
-//! Built so far: the learning-rate schedule ([`schedule`]), MLM masking ([`masking`]), the
-//! tokenizer ([`tokenizer`]), the cached token stream and sequence packing ([`data`]), multi-head
-//! self-attention ([`attention`]), the feed-forward block, encoder layer and sinusoidal positions
-//! ([`layer`]), the whole model with its tied MLM head ([`model`]), the training loop with
-//! evaluation ([`pretrain`]), checkpoints to resume from ([`checkpoint`]) and the CPU device
-//! ([`cpu_device`]).
+//! A newcomer reads, in order: [`config`] (every setting, typed), [`data`] (tokenizer → cached
+//! token stream → packed sequences → masked batches), [`model`] (embeddings, attention,
+//! encoder layers, the tied MLM head), [`train`] (the loop: schedule, sharded gradients,
+//! AdamW with global clipping, evaluation), [`checkpoint`] and [`run_dir`] (what a run leaves
+//! on disk).
+//!
+//! The library knows nothing of TOML, the command line or TensorBoard: the binary reads the
+//! config into [`Config`], builds the pieces below and reports through a [`train::Observer`].
 
-pub mod attention;
 pub mod checkpoint;
+pub mod config;
 pub mod data;
-pub mod dropout;
-pub mod layer;
-pub mod masking;
+pub mod device;
+pub mod error;
 pub mod model;
-pub mod pretrain;
-pub mod schedule;
-pub mod tokenizer;
+pub mod run_dir;
+pub mod train;
 
-pub use attention::SelfAttention;
 /// The burn device type, re-exported so that callers need not depend on burn.
 pub use burn::prelude::Device;
-pub use checkpoint::{Checkpoint, CheckpointError, Progress};
-pub use data::{DataError, pack, token_stream};
-pub use layer::{EncoderLayer, FeedForward, NormPlacement, sinusoidal_positions};
-pub use masking::{IGNORE, Masked, MaskingConfig, mask_tokens};
-pub use model::{Init, MlmModel, ModelShape};
-pub use pretrain::{
-    EvalReport, PretrainObserver, PretrainParams, Resume, StepReport, Trained, evaluate, pretrain,
+pub use config::{
+    Config, DataConfig, DeviceKind, Init, ModelConfig, NormPlacement, Positions, Schedule,
+    TokenizerConfig, TokenizerKind, TrainConfig,
 };
-pub use schedule::{Schedule, learning_rate};
-pub use tokenizer::{
-    SPECIAL_TOKENS, SpecialIds, TokenizerError, TokenizerKind, TokenizerSpec, load_tokenizer,
-    train_tokenizer,
-};
-
-/// The CPU device the encoder trains on: burn's pure-Rust `flex` backend, chosen over the
-/// deprecated `ndarray` backend (burn 0.22 deprecates it in favour of flex, and flex was ~1.3×
-/// faster per Transformer training step in a probe on this machine type).
-pub fn cpu_device() -> burn::prelude::Device {
-    burn::prelude::Device::flex()
-}
-
-/// burn's deprecated `ndarray` CPU backend, built only with the `ndarray` feature so that the
-/// benchmark can measure it against [`cpu_device`] on the same model.
+pub use data::batch::Masker;
+pub use data::masking::MaskingConfig;
+pub use data::sequences::Sequences;
+pub use data::tokenizer::{SPECIAL_TOKENS, SpecialIds, load_tokenizer, train_tokenizer};
 #[cfg(feature = "ndarray")]
-#[allow(deprecated)] // deprecated by burn in favour of flex, which is the point of measuring it
-pub fn ndarray_device() -> burn::prelude::Device {
-    burn::prelude::Device::ndarray()
-}
-
+pub use device::ndarray_device;
+pub use device::{DeviceError, DeviceInfo, cpu_device};
+pub use error::{CheckpointError, Error};
+pub use model::{MlmModel, ModelShape};
+pub use run_dir::RunDir;
+/// The tokenizer type, re-exported so that callers need not depend on `tokenizers`.
+pub use tokenizers::Tokenizer;
+pub use train::eval::EvalReport;
+pub use train::position::Position;
+pub use train::{Observer, Outcome, Pretraining, Resume, Snapshot, StepReport, pretrain};
 #[cfg(test)]
-mod tests {
-    use burn::prelude::*;
-
-    #[test]
-    fn flex_device_runs_a_matmul() {
-        let device = super::cpu_device();
-        let a = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
-        let b = Tensor::<2>::from_floats([[0.5], [-1.0]], &device);
-        let c: Vec<f32> = a.matmul(b).into_data().try_into_vec::<f32>().unwrap();
-        assert_eq!(c, vec![-1.5, -2.5]);
-    }
-}
+mod test_support;

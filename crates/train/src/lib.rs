@@ -60,10 +60,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Collapses all whitespace (newlines included) to single spaces.
-pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use common::one_line;
 
 /// Why `train encoder` and `train fill-mask` fail in a binary built without the encoder.
 #[cfg(not(feature = "encoder"))]

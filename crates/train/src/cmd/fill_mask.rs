@@ -1,46 +1,23 @@
 //! `train fill-mask`: the most likely tokens for each `[MASK]` of a text, from an encoder run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use encoder::MlmModel;
-
-use crate::cmd::encoder::shape_of;
-use crate::config::EncoderConfig;
-
-/// The newest weights of the run folder `run`: its final `model.bpk` or its newest checkpoint's,
-/// whichever was written last (a run that was stopped, or is being resumed, has a checkpoint
-/// newer than any final model).
-fn newest_weights(run: &Path) -> Result<PathBuf> {
-    let last = run.join("model.bpk");
-    let checkpoint = encoder::checkpoint::latest(&run.join("checkpoints"))
-        .context("looking for the run's checkpoints")?
-        .map(|(_, dir)| dir.join("model.bpk"));
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    Ok(match checkpoint {
-        Some(c) if modified(&c) > modified(&last) => c,
-        _ => last,
-    })
-}
+use encoder::{MlmModel, Positions, RunDir};
 
 /// `train fill-mask`: the `top` most likely tokens for each `[MASK]` of `text`, with the
-/// tokenizer, config and newest weights of the encoder run in `run`.
+/// tokenizer and newest weights (which carry their shape) of the encoder run in `run`.
 pub fn run(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
     if top == 0 {
         bail!("--top 0: allowed is N >= 1");
     }
-    let config_path = run.join("config.toml");
-    let cfg: EncoderConfig = crate::config::load(&config_path, &[])?;
-    cfg.validate()
-        .map_err(|e| anyhow!("{}: {e}", config_path.display()))?;
-    let (tokenizer, special) = encoder::load_tokenizer(&run.join("tokenizer.json"))
-        .context("loading the run's tokenizer")?;
-    let model = MlmModel::load(
-        &shape_of(&cfg, tokenizer.get_vocab_size(true)),
-        &newest_weights(run)?,
-        &encoder::cpu_device(),
-    )
-    .map_err(|e| anyhow!("loading the model: {e}"))?;
+    let run = RunDir::new(run);
+    let (tokenizer, special) =
+        encoder::load_tokenizer(&run.tokenizer()).context("loading the run's tokenizer")?;
+    let weights = run
+        .newest_weights()
+        .context("looking for the run's weights")?;
+    let model = MlmModel::load(&weights, &encoder::cpu_device()).context("loading the model")?;
     let encoding = tokenizer
         .encode(text, true)
         .map_err(|e| anyhow!("tokenizing the text: {e}"))?;
@@ -48,11 +25,12 @@ pub fn run(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
     if !ids.contains(&special.mask) {
         bail!("the text has no [MASK] token: {text:?}");
     }
-    if ids.len() > cfg.data.seq_len && cfg.model.positions == "learned" {
+    let shape = model.shape();
+    if ids.len() > shape.max_len && shape.model.positions == Positions::Learned {
         bail!(
             "the text is {} tokens with [CLS] and [SEP], longer than the model's data.seq_len = {}",
             ids.len(),
-            cfg.data.seq_len
+            shape.max_len
         );
     }
     let found = model.fill_mask(ids, special.mask, top);

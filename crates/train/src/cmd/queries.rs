@@ -120,25 +120,7 @@ pub fn eval(
     for (path, set) in analogy.iter().zip(&analogy_sets) {
         let r = index.evaluate_analogies(set, restrict);
         if !json {
-            writeln!(
-                out,
-                "analogy {}: accuracy {:.2}% ({}/{}), coverage {:.1}% of {} questions",
-                set_name(path),
-                100.0 * r.accuracy,
-                r.correct,
-                r.covered,
-                100.0 * r.coverage,
-                r.questions
-            )?;
-            for (name, s) in &r.sections {
-                writeln!(
-                    out,
-                    "  {name:<28} {:6.2}%  ({}/{})",
-                    100.0 * s.accuracy(),
-                    s.correct,
-                    s.total
-                )?;
-            }
+            write_analogy(&mut out, &set_name(path), &r)?;
         }
         analogies.insert(set_name(path), analogy_json(&r));
     }
@@ -158,11 +140,31 @@ pub fn eval(
         similarities.insert(set_name(path), similarity_json(&r));
     }
     if json {
-        writeln!(
-            out,
-            "{}",
-            json!({"analogy": analogies, "similarity": similarities})
-        )?;
+        let all = json!({"analogy": analogies, "similarity": similarities});
+        writeln!(out, "{all}")?;
     }
     emit(&out)
+}
+
+/// An analogy result as text: the overall accuracy and coverage, then one line a section.
+fn write_analogy(out: &mut String, name: &str, r: &AnalogyResult) -> std::fmt::Result {
+    writeln!(
+        out,
+        "analogy {name}: accuracy {:.2}% ({}/{}), coverage {:.1}% of {} questions",
+        100.0 * r.accuracy,
+        r.correct,
+        r.covered,
+        100.0 * r.coverage,
+        r.questions
+    )?;
+    for (section, s) in &r.sections {
+        writeln!(
+            out,
+            "  {section:<28} {:6.2}%  ({}/{})",
+            100.0 * s.accuracy(),
+            s.correct,
+            s.total
+        )?;
+    }
+    Ok(())
 }

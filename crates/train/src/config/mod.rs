@@ -7,11 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::de::DeserializeOwned;
 
-#[cfg(feature = "encoder")]
-mod encoder;
 mod word2vec;
-#[cfg(feature = "encoder")]
-pub use encoder::EncoderConfig;
 pub use word2vec::Word2VecConfig;
 
 /// Reads `path`, applies the `--set KEY=VALUE` overrides and deserialises into `T`.
@@ -88,19 +84,6 @@ pub(crate) fn check<V: std::fmt::Debug>(
         Ok(())
     } else {
         bail!("{key} = {value:?} is out of range (allowed: {allowed})")
-    }
-}
-
-/// Checks that `value` is one of `allowed`.
-#[cfg(feature = "encoder")]
-pub(crate) fn one_of(key: &str, value: &str, allowed: &[&str]) -> Result<()> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        bail!(
-            "{key} = {value:?} is not allowed (allowed: {})",
-            allowed.join(", ")
-        )
     }
 }
 

@@ -46,6 +46,12 @@ pub fn write_projector(
     }
     let dir = logdir.join(name);
     fs::create_dir_all(&dir)?;
+    write_tsv(&dir, labels, vectors, dim)?;
+    write_config(logdir)
+}
+
+/// The embedding's vectors (one row a line, tab-separated) and labels, in `dir`.
+fn write_tsv(dir: &Path, labels: &[&str], vectors: &[f32], dim: usize) -> io::Result<()> {
     write_atomic(&dir.join(TENSORS_FILE), |out| {
         for row in vectors.chunks_exact(dim) {
             for (i, v) in row.iter().enumerate() {
@@ -63,7 +69,12 @@ pub fn write_projector(
             writeln!(out, "{}", metadata_label(label))?;
         }
         Ok(())
-    })?;
+    })
+}
+
+/// `projector_config.pbtxt` listing every embedding folder of `logdir`, so embeddings written
+/// by earlier calls stay listed.
+fn write_config(logdir: &Path) -> io::Result<()> {
     let mut names = Vec::new();
     for entry in fs::read_dir(logdir)? {
         let entry = entry?;

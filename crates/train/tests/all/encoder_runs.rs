@@ -113,6 +113,21 @@ fn encoder_run_writes_tokenizer_model_and_training_curves() {
         stderr(&o)
     );
     assert_eq!(stderr(&o).lines().count(), 1);
+    // The weights carry their shape (model.json beside model.bpk): fill-mask needs no
+    // config.toml, and gives the same answer without it.
+    assert!(run.join("model.json").is_file());
+    let query = [
+        "fill-mask",
+        "--run",
+        "run",
+        "the cat [MASK] in the [MASK]",
+        "--json",
+    ];
+    let with_config = train(dir, &query);
+    std::fs::remove_file(run.join("config.toml")).unwrap();
+    let without = train(dir, &query);
+    assert!(without.status.success(), "{}", stderr(&without));
+    assert_eq!(with_config.stdout, without.stdout);
     // The token stream was cached for the next run with this corpus and tokenizer.
     assert!(
         std::fs::read_dir(dir.join("cache/train/tokens"))

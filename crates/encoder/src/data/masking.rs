@@ -7,7 +7,9 @@
 //! evaluation seeds one generator per held-out sequence and gets the same masks at every
 //! evaluation (eval losses stay comparable between steps).
 
-use word2vec::Rng;
+use common::Rng;
+
+use super::tokenizer::SpecialIds;
 
 /// Label of a position that is not predicted (PyTorch's `ignore_index` convention).
 pub const IGNORE: i64 = -100;
@@ -24,6 +26,19 @@ pub struct MaskingConfig {
     pub first_regular_id: u32,
     /// Vocabulary size.
     pub vocab_size: u32,
+}
+
+impl MaskingConfig {
+    /// Masking with probability `mask_prob` for a tokenizer of `vocab_size` tokens whose special
+    /// ids are `special`.
+    pub fn new(mask_prob: f64, special: &SpecialIds, vocab_size: usize) -> Self {
+        MaskingConfig {
+            mask_prob,
+            mask_id: special.mask,
+            first_regular_id: special.first_regular(),
+            vocab_size: vocab_size as u32,
+        }
+    }
 }
 
 /// A masked sequence: the model's input and, per position, the id to predict or [`IGNORE`].

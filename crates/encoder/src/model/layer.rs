@@ -3,20 +3,12 @@
 //! and BERT) or before the sub-layer ("pre", more stable for deep stacks; the stack then ends with
 //! one more LayerNorm). Also the sinusoidal positional encoding of the original Transformer.
 
+use crate::config::NormPlacement;
 use burn::nn::{Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::attention::SelfAttention;
-use crate::dropout::Dropout;
-
-/// Where the LayerNorm of each sub-layer sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NormPlacement {
-    /// `x = norm(x + sublayer(x))`: the original Transformer and BERT.
-    Post,
-    /// `x = x + sublayer(norm(x))`.
-    Pre,
-}
+use super::attention::{SelfAttention, SelfAttentionConfig};
+use super::dropout::Dropout;
 
 /// hidden → ffn, GELU, → hidden, dropout.
 #[derive(Module, Debug)]
@@ -27,17 +19,30 @@ pub struct FeedForward {
     dropout: Dropout,
 }
 
-impl FeedForward {
-    /// A block widening `hidden` to `ffn` (4 × hidden in BERT).
-    pub fn new(hidden: usize, ffn: usize, dropout: f64, device: &Device) -> Self {
+/// The shape of a [`FeedForward`] block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedForwardConfig {
+    /// Width in and out.
+    pub hidden: usize,
+    /// Inner width (4 × hidden in BERT).
+    pub ffn: usize,
+    /// Dropout on the output.
+    pub dropout: f64,
+}
+
+impl FeedForwardConfig {
+    /// A fresh block on `device`.
+    pub fn init(&self, device: &Device) -> FeedForward {
         FeedForward {
-            inner: LinearConfig::new(hidden, ffn).init(device),
-            outer: LinearConfig::new(ffn, hidden).init(device),
+            inner: LinearConfig::new(self.hidden, self.ffn).init(device),
+            outer: LinearConfig::new(self.ffn, self.hidden).init(device),
             activation: Gelu::new(),
-            dropout: Dropout::new(dropout),
+            dropout: Dropout::new(self.dropout),
         }
     }
+}
 
+impl FeedForward {
     /// Applies the block position-wise.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let h = self.activation.forward(self.inner.forward(x));
@@ -56,33 +61,54 @@ pub struct EncoderLayer {
     pre_norm: bool,
 }
 
-impl EncoderLayer {
-    /// A layer of width `hidden` with `heads` attention heads and feed-forward size `ffn`, its
-    /// LayerNorms dividing by sqrt(variance + `norm_epsilon`).
-    pub fn new(
-        hidden: usize,
-        heads: usize,
-        ffn: usize,
-        dropout: f64,
-        norm: NormPlacement,
-        norm_epsilon: f64,
-        device: &Device,
-    ) -> Self {
+/// The shape of an [`EncoderLayer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderLayerConfig {
+    /// Width.
+    pub hidden: usize,
+    /// Attention heads (must divide `hidden`).
+    pub heads: usize,
+    /// Feed-forward inner width.
+    pub ffn: usize,
+    /// Dropout probability.
+    pub dropout: f64,
+    /// Where the LayerNorms sit.
+    pub norm: NormPlacement,
+    /// The LayerNorms divide by sqrt(variance + `norm_epsilon`).
+    pub norm_epsilon: f64,
+}
+
+impl EncoderLayerConfig {
+    /// A fresh layer on `device`.
+    pub fn init(&self, device: &Device) -> EncoderLayer {
         let layer_norm = || {
-            LayerNormConfig::new(hidden)
-                .with_epsilon(norm_epsilon)
+            LayerNormConfig::new(self.hidden)
+                .with_epsilon(self.norm_epsilon)
                 .init(device)
         };
+        let (hidden, dropout) = (self.hidden, self.dropout);
         EncoderLayer {
-            attention: SelfAttention::new(hidden, heads, dropout, device),
+            attention: SelfAttentionConfig {
+                hidden,
+                heads: self.heads,
+                dropout,
+            }
+            .init(device),
             attention_norm: layer_norm(),
-            feed_forward: FeedForward::new(hidden, ffn, dropout, device),
+            feed_forward: FeedForwardConfig {
+                hidden,
+                ffn: self.ffn,
+                dropout,
+            }
+            .init(device),
             feed_forward_norm: layer_norm(),
             dropout: Dropout::new(dropout),
-            pre_norm: norm == NormPlacement::Pre,
+            pre_norm: self.norm == NormPlacement::Pre,
         }
     }
+}
 
+impl EncoderLayer {
     /// Self-attention through burn's fused op when there is no attention dropout, else written
     /// out.
     fn attend(&self, x: Tensor<3>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
@@ -145,7 +171,15 @@ mod tests {
             &device,
         );
         for norm in [NormPlacement::Post, NormPlacement::Pre] {
-            let layer = EncoderLayer::new(8, 2, 16, 0.0, norm, 1e-5, &device);
+            let layer = EncoderLayerConfig {
+                hidden: 8,
+                heads: 2,
+                ffn: 16,
+                dropout: 0.0,
+                norm,
+                norm_epsilon: 1e-5,
+            }
+            .init(&device);
             let a = layer.forward(input(&device, 0.5), Some(pad.clone()));
             let b = layer.forward(input(&device, -3.0), Some(pad.clone()));
             let head = |t: Tensor<3>| {

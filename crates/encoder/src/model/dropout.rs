@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use word2vec::Rng;
+use common::Rng;
 
 thread_local! {
     /// This thread's mask generator; `None` outside a [`Seeded`] scope (then seed 0 is used).

@@ -4,120 +4,70 @@
 //! embedding matrix itself (tied weights, as BERT) plus a bias. The head scores only the
 //! positions asked for (the masked ones), not every position.
 
-use burn::module::{ModuleMapper, ModuleVisitor, Param};
+use burn::module::{ModuleVisitor, Param};
 use burn::nn::{
     Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
-use burn::tensor::Distribution;
+use std::path::{Path, PathBuf};
 
-use crate::dropout::Dropout;
-use crate::layer::{EncoderLayer, NormPlacement, sinusoidal_positions};
+use serde::{Deserialize, Serialize};
 
-/// The shape of a model.
-#[derive(Debug, Clone, PartialEq)]
+pub mod attention;
+pub mod dropout;
+mod init;
+pub mod layer;
+mod word_vectors;
+
+pub use crate::config::{Init, ModelConfig, NormPlacement, Positions};
+pub use attention::{SelfAttention, SelfAttentionConfig};
+pub use layer::{EncoderLayer, EncoderLayerConfig, FeedForward, FeedForwardConfig};
+pub use word_vectors::token_vectors;
+
+use init::BertInit;
+
+use dropout::Dropout;
+use layer::sinusoidal_positions;
+
+/// The file beside a weights file `model.bpk` that holds its [`ModelShape`] (`model.json`), so
+/// a weights file can be loaded with nothing else, as nanoGPT keeps `model_args` in its
+/// checkpoints.
+pub fn shape_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+/// Why a model could not be saved or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A weights or shape file that does not hold what it should.
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Everything that fixes a model's parameters: what [`ModelShape::init`] builds and what is
+/// saved beside its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelShape {
     /// Vocabulary size.
     pub vocab_size: usize,
-    /// Longest sequence (for learned positions).
+    /// Longest sequence (`data.seq_len`; for learned positions).
     pub max_len: usize,
-    /// Encoder layers.
-    pub layers: usize,
-    /// Hidden size.
-    pub hidden: usize,
-    /// Attention heads (must divide `hidden`).
-    pub heads: usize,
-    /// Feed-forward inner size.
-    pub ffn: usize,
-    /// Dropout probability.
-    pub dropout: f64,
-    /// LayerNorm placement.
-    pub norm: NormPlacement,
-    /// Learned position embeddings instead of the sinusoidal encoding.
-    pub learned_positions: bool,
-    /// How the weights start.
-    pub init: Init,
-}
-
-/// How a model's weights start. The two differ in scale (and so in how fast the first steps
-/// learn), not in what the model computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Init {
-    /// Token embeddings N(0, 1/hidden), scaled by sqrt(hidden) on the way in (as the original
-    /// Transformer does), so they match the positions' unit scale while the tied output scores
-    /// start near N(0, 1); burn's defaults elsewhere (Kaiming-uniform linear layers, N(0, 1)
-    /// learned positions); LayerNorm epsilon 1e-5.
-    Scaled,
-    /// As BERT (and HF `BertForMaskedLM`): every weight matrix and embedding N(0, 0.02), every
-    /// bias 0, token embeddings used as they are, LayerNorm epsilon 1e-12. For comparisons with
-    /// BERT implementations, with learned positions as BERT's: the sinusoidal encoding's rows
-    /// are about 35 times longer than these token rows and would drown them.
-    Bert,
-}
-
-/// The standard deviation of every weight matrix and embedding under [`Init::Bert`].
-const BERT_STD: f64 = 0.02;
-
-impl Init {
-    /// The LayerNorm epsilon of this initialisation.
-    pub fn norm_epsilon(self) -> f64 {
-        match self {
-            Init::Scaled => 1e-5,
-            Init::Bert => 1e-12,
-        }
-    }
-
-    /// What the token embeddings are multiplied by on the way in, for width `hidden`.
-    fn token_scale(self, hidden: usize) -> f64 {
-        match self {
-            Init::Scaled => (hidden as f64).sqrt(),
-            Init::Bert => 1.0,
-        }
-    }
-
-    /// The expected length of a freshly drawn token-embedding row of width `hidden`.
-    fn token_row_norm(self, hidden: usize) -> f64 {
-        match self {
-            Init::Scaled => 1.0,
-            Init::Bert => BERT_STD * (hidden as f64).sqrt(),
-        }
-    }
-}
-
-/// Re-draws a freshly built model's weights as BERT does: matrices N(0, 0.02), linear biases 0
-/// (LayerNorm scales stay 1 and shifts 0, as built).
-struct BertInit {
-    in_linear: Vec<bool>,
-}
-
-impl ModuleMapper for BertInit {
-    fn enter_module(&mut self, _name: &str, container_type: &str) {
-        self.in_linear.push(container_type == "Struct:Linear");
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.in_linear.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let linear_bias = D == 1 && self.in_linear.last() == Some(&true);
-        if D == 1 && !linear_bias {
-            return param;
-        }
-        param.map(|t| {
-            let (shape, device) = (t.shape(), t.device());
-            let fresh = if linear_bias {
-                Tensor::zeros(shape, &device)
-            } else {
-                Tensor::random(shape, Distribution::Normal(0.0, BERT_STD), &device)
-            };
-            if t.is_require_grad() {
-                fresh.require_grad()
-            } else {
-                fresh
-            }
-        })
-    }
+    /// Layers, widths, dropout, LayerNorm placement, positions and initialisation: the
+    /// `[model]` section, without `init_embeddings` (which matters only before the first step).
+    pub model: ModelConfig,
 }
 
 /// A BERT-style encoder with its MLM head.
@@ -139,11 +89,30 @@ pub struct MlmModel {
     /// The expected length of a freshly drawn token-embedding row ([`Init`]): what vectors
     /// from word2vec are scaled to.
     token_row_norm: f64,
+    /// What the model was built from, saved beside its weights.
+    #[module(skip)]
+    shape: ModelShape,
 }
 
-impl MlmModel {
-    /// A freshly initialised model on `device`.
-    pub fn new(shape: &ModelShape, device: &Device) -> Self {
+impl ModelShape {
+    /// The shape `[model]` describes, for a tokenizer of `vocab_size` tokens and sequences of
+    /// up to `max_len` (`data.seq_len`).
+    pub fn new(model: &ModelConfig, vocab_size: usize, max_len: usize) -> Self {
+        let model = ModelConfig {
+            init_embeddings: None,
+            ..model.clone()
+        };
+        ModelShape {
+            vocab_size,
+            max_len,
+            model,
+        }
+    }
+
+    /// A freshly initialised model of this shape on `device` (burn's `Config::init`
+    /// convention).
+    pub fn init(&self, device: &Device) -> MlmModel {
+        let (shape, vocab_size, max_len) = (&self.model, self.vocab_size, self.max_len);
         let h = shape.hidden;
         let eps = shape.init.norm_epsilon();
         let norm = || LayerNormConfig::new(h).with_epsilon(eps).init(device);
@@ -151,31 +120,38 @@ impl MlmModel {
             // Init::Scaled: N(0, 1/hidden), scaled by sqrt(hidden) on the way in, so the first
             // loss is about ln(vocab) rather than the ~16 nats that burn's default N(0, 1)
             // embedding gives through the tied head.
-            tokens: EmbeddingConfig::new(shape.vocab_size, h)
+            tokens: EmbeddingConfig::new(vocab_size, h)
                 .with_initializer(Initializer::Normal {
                     mean: 0.0,
                     std: 1.0 / (h as f64).sqrt(),
                 })
                 .init(device),
-            positions: shape
-                .learned_positions
-                .then(|| EmbeddingConfig::new(shape.max_len, h).init(device)),
+            positions: (shape.positions == Positions::Learned)
+                .then(|| EmbeddingConfig::new(max_len, h).init(device)),
             embedding_norm: norm(),
             embedding_dropout: Dropout::new(shape.dropout),
             layers: (0..shape.layers)
                 .map(|_| {
-                    let (heads, ffn, dropout) = (shape.heads, shape.ffn, shape.dropout);
-                    EncoderLayer::new(h, heads, ffn, dropout, shape.norm, eps, device)
+                    EncoderLayerConfig {
+                        hidden: h,
+                        heads: shape.heads,
+                        ffn: shape.ffn,
+                        dropout: shape.dropout,
+                        norm: shape.norm,
+                        norm_epsilon: eps,
+                    }
+                    .init(device)
                 })
                 .collect(),
             final_norm: (shape.norm == NormPlacement::Pre).then(norm),
             head_dense: LinearConfig::new(h, h).init(device),
             head_activation: Gelu::new(),
             head_norm: norm(),
-            head_bias: Param::from_tensor(Tensor::zeros([shape.vocab_size], device)),
+            head_bias: Param::from_tensor(Tensor::zeros([vocab_size], device)),
             hidden: h,
             token_scale: shape.init.token_scale(h),
             token_row_norm: shape.init.token_row_norm(h),
+            shape: self.clone(),
         };
         match shape.init {
             Init::Scaled => model,
@@ -184,7 +160,19 @@ impl MlmModel {
             }),
         }
     }
+    /// A model of this shape with the weights saved at `path` by [`MlmModel::save`]; the
+    /// weights must be of this shape.
+    pub fn load(&self, path: &Path, device: &Device) -> Result<MlmModel, ModelError> {
+        self.init(device)
+            .try_load_file(path)
+            .map_err(|e| ModelError::Format {
+                path: path.to_path_buf(),
+                message: format!("cannot load the weights: {e:?}"),
+            })
+    }
+}
 
+impl MlmModel {
     /// Hidden states `[batch, seq, hidden]` for token ids `[batch, seq]`; `padding` is true at
     /// padding positions.
     pub fn encode(&self, ids: Tensor<2, Int>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
@@ -244,12 +232,55 @@ impl MlmModel {
         collect.found
     }
 
-    /// Saves the weights (without autodiff state) as a burnpack file at `path`.
-    pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
-        self.clone()
-            .valid()
-            .save_file(path)
-            .map_err(|e| format!("{}: {e:?}", path.display()))
+    /// The device the model's parameters live on.
+    pub fn device(&self) -> Device {
+        self.devices()
+            .into_iter()
+            .next()
+            .unwrap_or_else(Device::flex)
+    }
+
+    /// The shape the model was built from.
+    pub fn shape(&self) -> &ModelShape {
+        &self.shape
+    }
+
+    /// Saves the weights (without autodiff state) as a burnpack file at `path`, and the shape
+    /// beside it ([`shape_path`]), each written to a temporary name and renamed.
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let shape_file = shape_path(path);
+        let json = serde_json::to_vec_pretty(&self.shape).map_err(|e| ModelError::Format {
+            path: shape_file.clone(),
+            message: e.to_string(),
+        })?;
+        common::write_atomic(&shape_file, |w| std::io::Write::write_all(w, &json)).map_err(
+            |source| ModelError::Io {
+                path: shape_file,
+                source,
+            },
+        )?;
+        common::replace_with(path, |temp| {
+            let record = self.clone().valid().save_file(temp);
+            record.map_err(|e| std::io::Error::other(format!("cannot write the weights: {e:?}")))
+        })
+        .map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The model saved at `path` by [`save`](Self::save), its shape read from beside it.
+    pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
+        let shape_file = shape_path(path);
+        let bytes = std::fs::read(&shape_file).map_err(|source| ModelError::Io {
+            path: shape_file.clone(),
+            source,
+        })?;
+        let shape: ModelShape = serde_json::from_slice(&bytes).map_err(|e| ModelError::Format {
+            path: shape_file,
+            message: format!("not a model shape: {e}"),
+        })?;
+        shape.load(path, device)
     }
 
     /// Replaces the token embeddings of the given ids by the given vectors, each scaled to the
@@ -284,17 +315,6 @@ impl MlmModel {
         self
     }
 
-    /// A model of `shape` with the weights saved at `path` by [`save`](Self::save).
-    pub fn load(
-        shape: &ModelShape,
-        path: &std::path::Path,
-        device: &Device,
-    ) -> Result<Self, String> {
-        MlmModel::new(shape, device)
-            .try_load_file(path)
-            .map_err(|e| format!("{}: {e:?}", path.display()))
-    }
-
     /// The `top` most likely tokens, with their probabilities, at each position of `ids` (one
     /// sequence) that holds `mask_id`; empty when there is none.
     pub fn fill_mask(&self, ids: &[u32], mask_id: u32, top: usize) -> Vec<Vec<(u32, f32)>> {
@@ -307,11 +327,7 @@ impl MlmModel {
         if positions.is_empty() {
             return Vec::new();
         }
-        let device = self
-            .devices()
-            .into_iter()
-            .next()
-            .unwrap_or_else(Device::flex);
+        let device = self.device();
         let input: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
         let tokens = Tensor::<1, Int>::from_ints(input.as_slice(), &device).reshape([1, ids.len()]);
         let at = Tensor::<1, Int>::from_ints(positions.as_slice(), &device);
@@ -349,22 +365,15 @@ impl MlmModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::tiny_shape;
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::optim::{AdamWConfig, GradientsParams};
 
-    fn shape(norm: NormPlacement, learned_positions: bool) -> ModelShape {
-        ModelShape {
-            vocab_size: 20,
-            max_len: 8,
-            layers: 1,
-            hidden: 16,
-            heads: 2,
-            ffn: 32,
-            dropout: 0.0,
-            norm,
-            learned_positions,
-            init: Init::Scaled,
-        }
+    fn shape(norm: NormPlacement, positions: Positions) -> ModelShape {
+        let mut shape = tiny_shape(20, 8, 16);
+        shape.model.norm = norm;
+        shape.model.positions = positions;
+        shape
     }
 
     #[test]
@@ -373,13 +382,13 @@ mod tests {
         let (v, h, f) = (20, 16, 32);
         let layer = 4 * (h * h + h) + 2 * 2 * h + (h * f + f) + (f * h + h);
         let expected = v * h + 2 * h + layer + (h * h + h) + 2 * h + v;
-        let model = MlmModel::new(&shape(NormPlacement::Post, false), &Device::flex());
+        let model = shape(NormPlacement::Post, Positions::Sinusoidal).init(&Device::flex());
         assert_eq!(model.num_params(), expected);
     }
 
     #[test]
     fn parameter_values_name_every_parameter_by_its_path() {
-        let model = MlmModel::new(&shape(NormPlacement::Post, true), &Device::flex());
+        let model = shape(NormPlacement::Post, Positions::Learned).init(&Device::flex());
         let params = model.parameter_values();
         let total: usize = params.iter().map(|p| p.1.len()).sum();
         assert_eq!(total, model.num_params());
@@ -397,15 +406,13 @@ mod tests {
 
     #[test]
     fn bert_init_draws_matrices_from_n_0_002_and_zeroes_linear_biases() {
-        let bert = ModelShape {
-            vocab_size: 300,
-            hidden: 32,
-            ffn: 64,
-            init: Init::Bert,
-            ..shape(NormPlacement::Pre, true)
-        };
+        let mut bert = shape(NormPlacement::Pre, Positions::Learned);
+        bert.vocab_size = 300;
+        bert.model.hidden = 32;
+        bert.model.ffn = 64;
+        bert.model.init = Init::Bert;
         let device = Device::flex().autodiff();
-        let model = MlmModel::new(&bert, &device);
+        let model = bert.init(&device);
         let mut matrices = 0;
         for (name, values) in model.parameter_values() {
             let n = values.len() as f64;
@@ -434,7 +441,7 @@ mod tests {
         assert!(model.tokens.weight.val().is_require_grad());
         assert_eq!(model.token_scale, 1.0);
         assert_eq!(Init::Bert.norm_epsilon(), 1e-12);
-        let scaled = MlmModel::new(&shape(NormPlacement::Pre, true), &device);
+        let scaled = shape(NormPlacement::Pre, Positions::Learned).init(&device);
         assert_eq!(scaled.token_scale, 4.0);
     }
 
@@ -442,11 +449,17 @@ mod tests {
     fn a_saved_model_loads_back_with_identical_outputs() {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::flex();
-        let s = shape(NormPlacement::Pre, true);
-        let model = MlmModel::new(&s, &device);
+        let s = shape(NormPlacement::Pre, Positions::Learned);
+        let model = s.init(&device);
         let path = dir.path().join("m.bpk");
         model.save(&path).unwrap();
-        let loaded = MlmModel::load(&s, &path, &device).unwrap();
+        let loaded = MlmModel::load(&path, &device).unwrap();
+        assert_eq!(
+            loaded.shape(),
+            &s,
+            "the shape comes from beside the weights"
+        );
+        assert!(shape_path(&path).is_file());
         let ids = [2, 7, 4, 9, 10, 4, 12, 3];
         assert_eq!(model.fill_mask(&ids, 4, 3), loaded.fill_mask(&ids, 4, 3));
         let top = model.fill_mask(&ids, 4, 20);
@@ -454,13 +467,21 @@ mod tests {
         let total: f32 = top[0].iter().map(|t| t.1).sum();
         assert!((total - 1.0).abs() < 1e-4, "{total}");
         assert!(top[0].windows(2).all(|w| w[0].1 >= w[1].1));
-        assert!(MlmModel::load(&s, &dir.path().join("none.bpk"), &device).is_err());
+        let e = MlmModel::load(&dir.path().join("none.bpk"), &device).unwrap_err();
+        assert!(e.to_string().contains("none.json"), "{e}");
+        let mut other = s.clone();
+        other.model.hidden = 8;
+        assert!(
+            other.load(&path, &device).is_err(),
+            "weights of another shape"
+        );
     }
 
     #[test]
     fn token_vectors_replace_embedding_rows_at_unit_length() {
         let device = Device::flex();
-        let model = MlmModel::new(&shape(NormPlacement::Post, false), &device)
+        let model = shape(NormPlacement::Post, Positions::Sinusoidal)
+            .init(&device)
             .with_token_vectors(&[(7, vec![3.0; 16]), (99, vec![1.0; 16]), (8, vec![1.0; 3])]);
         let w: Vec<f32> = model
             .tokens
@@ -472,11 +493,10 @@ mod tests {
         assert!(w[7 * 16..8 * 16].iter().all(|&x| (x - 0.25).abs() < 1e-6));
         // With BERT's initialisation, rows are about 0.02 x sqrt(16) = 0.08 long, and so are the
         // vectors put in.
-        let bert = ModelShape {
-            init: Init::Bert,
-            ..shape(NormPlacement::Post, false)
-        };
-        let row: Vec<f32> = MlmModel::new(&bert, &device)
+        let mut bert = shape(NormPlacement::Post, Positions::Sinusoidal);
+        bert.model.init = Init::Bert;
+        let row: Vec<f32> = bert
+            .init(&device)
             .with_token_vectors(&[(7, vec![3.0; 16])])
             .tokens
             .weight
@@ -487,7 +507,7 @@ mod tests {
             .unwrap();
         assert!(row.iter().all(|&x| (x - 0.02).abs() < 1e-6), "{row:?}");
         // Out-of-range ids and wrong dimensions are skipped, the rest is untouched.
-        let fresh = MlmModel::new(&shape(NormPlacement::Post, false), &device);
+        let fresh = shape(NormPlacement::Post, Positions::Sinusoidal).init(&device);
         assert_eq!(fresh.tokens.weight.dims(), [20, 16]);
         assert!(
             w[8 * 16..9 * 16]
@@ -498,9 +518,12 @@ mod tests {
 
     #[test]
     fn a_tiny_model_overfits_a_tiny_batch() {
-        for (norm, learned) in [(NormPlacement::Post, false), (NormPlacement::Pre, true)] {
+        for (norm, positions) in [
+            (NormPlacement::Post, Positions::Sinusoidal),
+            (NormPlacement::Pre, Positions::Learned),
+        ] {
             let device = Device::flex().autodiff();
-            let mut model = MlmModel::new(&shape(norm, learned), &device);
+            let mut model = shape(norm, positions).init(&device);
             let mut optim = AdamWConfig::new().init();
             let ce = CrossEntropyLossConfig::new().init(&device);
             // Two sequences of 8 with positions 2, 5 (first) and 11, 14 (second) masked by id 4.

@@ -9,13 +9,12 @@
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
 use tokenizers::Tokenizer;
 
-use crate::tokenizer::SpecialIds;
+use super::tokenizer::SpecialIds;
 
 /// Lines handed to the tokenizer at once: enough for its thread pool, little memory.
 const ENCODE_BATCH_LINES: usize = 4096;
@@ -44,6 +43,21 @@ pub enum DataError {
         "seq_len {0} is too small: [CLS] and [SEP] need 2 positions and at least one token must fit"
     )]
     SeqLenTooSmall(usize),
+    /// Holding out `valid_fraction` of the sequences would leave none to train on.
+    #[error(
+        "{}: {sequences} sequences of {seq_len} tokens leave nothing to train on after holding out data.valid_fraction = {valid_fraction}",
+        path.display()
+    )]
+    NothingLeftToTrain {
+        /// The corpus.
+        path: PathBuf,
+        /// Sequences it gives.
+        sequences: usize,
+        /// Their length.
+        seq_len: usize,
+        /// The fraction asked for.
+        valid_fraction: f64,
+    },
     /// The corpus does not fill a single sequence.
     #[error("{}: {tokens} tokens do not fill one sequence of {seq_len}", path.display())]
     TooSmall {
@@ -79,20 +93,11 @@ pub fn token_stream(
     }
     let ids = tokenize(corpus, tokenizer, special)?;
     std::fs::create_dir_all(cache_dir).map_err(io(cache_dir))?;
-    let temp = cache.with_extension("u32.tmp");
-    let write = || -> std::io::Result<()> {
-        let mut out = BufWriter::new(File::create(&temp)?);
-        for id in &ids {
-            out.write_all(&id.to_le_bytes())?;
-        }
-        out.into_inner()
-            .map_err(std::io::IntoInnerError::into_error)?;
-        std::fs::rename(&temp, &cache)
-    };
-    if let Err(cause) = write() {
-        let _ = std::fs::remove_file(&temp);
-        return Err(DataError::Io { path: cache, cause });
-    }
+    common::write_atomic(&cache, |out| {
+        ids.iter()
+            .try_for_each(|id| out.write_all(&id.to_le_bytes()))
+    })
+    .map_err(|cause| DataError::Io { path: cache, cause })?;
     Ok(ids)
 }
 
@@ -120,7 +125,7 @@ fn tokenize(
     tokenizer: &Tokenizer,
     special: &SpecialIds,
 ) -> Result<Vec<u32>, DataError> {
-    let reader = open_text(corpus).map_err(io(corpus))?;
+    let reader = common::open_text(corpus, 1 << 16).map_err(io(corpus))?;
     let mut ids = Vec::new();
     let mut batch: Vec<String> = Vec::with_capacity(ENCODE_BATCH_LINES);
     let mut lines = reader.split(b'\n');
@@ -148,21 +153,6 @@ fn tokenize(
         }
     }
     Ok(ids)
-}
-
-/// Opens a `.txt` file, or a `.gz` one decompressed on the fly, for reading lines.
-pub(crate) fn open_text(path: &Path) -> std::io::Result<Box<dyn BufRead + Send>> {
-    let file = File::open(path)?;
-    Ok(
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
-        {
-            Box::new(BufReader::new(MultiGzDecoder::new(BufReader::new(file))))
-        } else {
-            Box::new(BufReader::new(file))
-        },
-    )
 }
 
 /// Cuts `stream` into sequences `[CLS] … [SEP]` of exactly `seq_len` ids (the tail that does not
@@ -215,7 +205,8 @@ fn ids_from_bytes(bytes: &[u8]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokenizer::{TokenizerKind, TokenizerSpec, train_tokenizer};
+    use crate::config::{TokenizerConfig, TokenizerKind};
+    use crate::data::tokenizer::train_tokenizer;
 
     fn setup(dir: &Path) -> (PathBuf, Tokenizer, SpecialIds) {
         let words = [
@@ -233,10 +224,11 @@ mod tests {
             .collect();
         let corpus = dir.join("c.txt");
         std::fs::write(&corpus, text).unwrap();
-        let spec = TokenizerSpec {
+        let spec = TokenizerConfig {
             kind: TokenizerKind::WordPiece,
             vocab_size: 60,
             lowercase: true,
+            path: None,
         };
         let (tok, ids) = train_tokenizer(&corpus, &spec, &dir.join("tokenizer.json")).unwrap();
         (corpus, tok, ids)
@@ -266,13 +258,7 @@ mod tests {
 
     #[test]
     fn packing_wraps_cls_and_sep_and_rejects_small_inputs() {
-        let sp = SpecialIds {
-            pad: 0,
-            unk: 1,
-            cls: 2,
-            sep: 3,
-            mask: 4,
-        };
+        let sp = crate::test_support::specials();
         let stream: Vec<u32> = (10..20).collect();
         let seqs = pack(&stream, 6, &sp, Path::new("c")).unwrap();
         assert_eq!(

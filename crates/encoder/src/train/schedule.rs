@@ -2,15 +2,7 @@
 //! to 0 at the last step (as BERT and HF `get_linear_schedule_with_warmup` /
 //! `get_cosine_schedule_with_warmup` do). One pure function, so it can be tested and plotted.
 
-/// How the learning rate falls after warmup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Schedule {
-    /// Straight line from the peak to 0 at the last step.
-    Linear,
-    /// Half a cosine from the peak to 0 at the last step.
-    Cosine,
-}
-
+use crate::config::Schedule;
 /// The learning rate for optimizer step `step` (0-based) of `total` steps, peaking at `peak`
 /// after `warmup` steps.
 pub fn learning_rate(step: u64, total: u64, warmup: u64, peak: f64, schedule: Schedule) -> f64 {

@@ -14,7 +14,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
-use crate::dropout::Dropout;
+use super::dropout::Dropout;
 
 /// Added to masked scores before the softmax: exp of it underflows to exactly 0 in f32.
 const MASKED_SCORE: f32 = -1.0e9;
@@ -31,12 +31,24 @@ pub struct SelfAttention {
     dropout_prob: f64,
 }
 
-impl SelfAttention {
-    /// `hidden` split over `heads`, with attention dropout `dropout`.
+/// The shape of a [`SelfAttention`] block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelfAttentionConfig {
+    /// Width.
+    pub hidden: usize,
+    /// Heads the width is split over.
+    pub heads: usize,
+    /// Attention dropout.
+    pub dropout: f64,
+}
+
+impl SelfAttentionConfig {
+    /// A fresh block on `device`.
     ///
     /// # Panics
     /// If `heads` does not divide `hidden`; the encoder config rejects such values first.
-    pub fn new(hidden: usize, heads: usize, dropout: f64, device: &Device) -> Self {
+    pub fn init(&self, device: &Device) -> SelfAttention {
+        let (hidden, heads) = (self.hidden, self.heads);
         assert!(
             heads > 0 && hidden.is_multiple_of(heads),
             "heads must divide hidden"
@@ -47,12 +59,14 @@ impl SelfAttention {
             key: linear(),
             value: linear(),
             output: linear(),
-            dropout: Dropout::new(dropout),
+            dropout: Dropout::new(self.dropout),
             heads,
-            dropout_prob: dropout,
+            dropout_prob: self.dropout,
         }
     }
+}
 
+impl SelfAttention {
     /// Whether the fused path computes what [`forward`](Self::forward) does (no attention
     /// dropout to apply).
     pub fn can_fuse(&self) -> bool {
@@ -154,6 +168,16 @@ mod tests {
         values(t.slice([0..1, 0..4, 0..8]))
     }
 
+    /// Attention of width 8 over 2 heads with attention dropout `dropout`.
+    fn attention_of(dropout: f64, device: &Device) -> SelfAttention {
+        SelfAttentionConfig {
+            hidden: 8,
+            heads: 2,
+            dropout,
+        }
+        .init(device)
+    }
+
     fn assert_close(a: &[f32], b: &[f32]) {
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
@@ -164,7 +188,7 @@ mod tests {
     #[test]
     fn fused_and_written_out_attention_agree() {
         let device = Device::flex();
-        let attention = SelfAttention::new(8, 2, 0.0, &device);
+        let attention = attention_of(0.0, &device);
         assert!(attention.can_fuse());
         let pad = Tensor::<2, Bool>::from_bool(
             TensorData::new(vec![false, false, false, true, true], [1, 5]),
@@ -181,7 +205,7 @@ mod tests {
             // The outputs at padding positions are never used; compare the real ones.
             assert_close(&first_three(written), &first_three(fused));
         }
-        assert!(!SelfAttention::new(8, 2, 0.1, &device).can_fuse());
+        assert!(!attention_of(0.1, &device).can_fuse());
     }
 
     fn first_three(t: Tensor<3>) -> Vec<f32> {
@@ -191,7 +215,7 @@ mod tests {
     #[test]
     fn weights_are_distributions_and_masks_hide_what_they_should() {
         let device = Device::flex();
-        let attention = SelfAttention::new(8, 2, 0.0, &device);
+        let attention = attention_of(0.0, &device);
         let (_, weights) = attention.forward(input(&device, 0.3), None, false);
         let sums: Vec<f32> = weights
             .sum_dim(3)

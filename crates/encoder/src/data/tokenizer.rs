@@ -3,6 +3,7 @@
 //! or loaded from an existing `tokenizer.json`. Saved as `tokenizer.json`, which the Python
 //! `tokenizers` library loads as it is.
 
+use crate::config::{TokenizerConfig, TokenizerKind};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,9 @@ pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MAS
 
 /// BPE marks the end of a word so that decoding can put the spaces back.
 const END_OF_WORD: &str = "</w>";
+
+/// WordPiece marks a piece that continues a word (tokenizers' default prefix).
+const CONTINUATION: &str = "##";
 
 /// Why a tokenizer could not be trained or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -52,26 +56,6 @@ pub enum TokenizerError {
     },
 }
 
-/// Which subword model to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenizerKind {
-    /// BERT's WordPiece: continuation pieces start with `##`.
-    WordPiece,
-    /// Byte-pair encoding with an end-of-word marker.
-    Bpe,
-}
-
-/// What to train.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenizerSpec {
-    /// WordPiece or BPE.
-    pub kind: TokenizerKind,
-    /// Vocabulary size, special tokens included.
-    pub vocab_size: usize,
-    /// Lowercase (and strip accents) before splitting, as uncased BERT does.
-    pub lowercase: bool,
-}
-
 /// The ids of the special tokens of a tokenizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpecialIds {
@@ -87,27 +71,87 @@ pub struct SpecialIds {
     pub mask: u32,
 }
 
+impl SpecialIds {
+    /// The first id that is not a special token: special tokens come first in the vocabularies
+    /// [`train_tokenizer`] makes, so random MLM replacements are drawn from here on.
+    pub fn first_regular(&self) -> u32 {
+        SPECIAL_TOKENS.len() as u32
+    }
+
+    /// Whether `id` is `[CLS]`, `[SEP]` or `[PAD]`: positions never masked.
+    pub fn is_structural(&self, id: u32) -> bool {
+        id == self.cls || id == self.sep || id == self.pad
+    }
+}
+
+/// The whole word a vocabulary entry stands for, if it is one: not a special token, not a
+/// WordPiece continuation (`##ing`), and with BPE's end-of-word marker dropped (`cat</w>` is
+/// `cat`). What `model.init_embeddings` looks up in a word2vec vectors file.
+pub fn whole_word(token: &str) -> Option<&str> {
+    if token.starts_with(CONTINUATION) || SPECIAL_TOKENS.contains(&token) {
+        return None;
+    }
+    Some(token.strip_suffix(END_OF_WORD).unwrap_or(token))
+}
+
 /// Trains a tokenizer on the lines of `corpus` (`.txt`, or `.gz` decompressed on the fly), and
 /// saves it as `out` (written to a temporary name, then renamed).
 pub fn train_tokenizer(
     corpus: &Path,
-    spec: &TokenizerSpec,
+    spec: &TokenizerConfig,
     out: &Path,
 ) -> Result<(Tokenizer, SpecialIds), TokenizerError> {
-    let lib = |path: &Path, e: tokenizers::Error| TokenizerError::Library {
+    let (mut tokenizer, mut trainer) = untrained(spec).map_err(|e| library(out, e))?;
+    let error = Arc::new(Mutex::new(None));
+    let lines = corpus_lines(corpus, Arc::clone(&error))?;
+    tokenizer
+        .train(&mut trainer, lines)
+        .map_err(|e| library(corpus, e))?;
+    if let Some(cause) = error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(TokenizerError::Io {
+            path: corpus.to_path_buf(),
+            cause,
+        });
+    }
+    let ids = special_ids(&tokenizer, out)?;
+    let template = TemplateProcessing::builder()
+        .try_single("[CLS] $A [SEP]")
+        .and_then(|b| b.try_pair("[CLS] $A [SEP] $B:1 [SEP]:1"))
+        .map_err(|e| library(out, e.into()))?
+        .special_tokens(vec![("[CLS]", ids.cls), ("[SEP]", ids.sep)])
+        .build()
+        .map_err(|e| library(out, e.into()))?;
+    tokenizer.with_post_processor(Some(template));
+    common::replace_with(out, |temp| {
+        tokenizer
+            .save(temp, true)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .map_err(|cause| TokenizerError::Io {
+        path: out.to_path_buf(),
+        cause,
+    })?;
+    Ok((tokenizer, ids))
+}
+
+/// The `tokenizers` library's error about `path`, on one line.
+fn library(path: &Path, e: tokenizers::Error) -> TokenizerError {
+    TokenizerError::Library {
         path: path.to_path_buf(),
         message: e.to_string(),
-    };
+    }
+}
+
+/// A tokenizer of `spec`'s kind with BERT's normalizer and pre-tokenizer, and its trainer,
+/// before training.
+fn untrained(spec: &TokenizerConfig) -> tokenizers::Result<(Tokenizer, TrainerWrapper)> {
     let specials: Vec<AddedToken> = SPECIAL_TOKENS
         .iter()
         .map(|t| AddedToken::from(t.to_string(), true))
         .collect();
-    let (mut tokenizer, mut trainer): (Tokenizer, TrainerWrapper) = match spec.kind {
+    let (mut tokenizer, trainer): (Tokenizer, TrainerWrapper) = match spec.kind {
         TokenizerKind::WordPiece => {
-            let model = WordPiece::builder()
-                .unk_token("[UNK]".into())
-                .build()
-                .map_err(|e| lib(out, e))?;
+            let model = WordPiece::builder().unk_token("[UNK]".into()).build()?;
             let mut t = Tokenizer::new(model);
             t.with_decoder(Some(WordPieceDecoder::default()));
             let trainer = WordPieceTrainerBuilder::new()
@@ -122,8 +166,7 @@ pub fn train_tokenizer(
             let model = BPE::builder()
                 .unk_token("[UNK]".into())
                 .end_of_word_suffix(END_OF_WORD.into())
-                .build()
-                .map_err(|e| lib(out, e))?;
+                .build()?;
             let mut t = Tokenizer::new(model);
             t.with_decoder(Some(BPEDecoder::new(END_OF_WORD.into())));
             let trainer = BpeTrainerBuilder::new()
@@ -136,53 +179,18 @@ pub fn train_tokenizer(
             (t, trainer.into())
         }
     };
-    tokenizer
-        .with_normalizer(Some(BertNormalizer::new(
-            true,
-            true,
-            Some(spec.lowercase),
-            spec.lowercase,
-        )))
-        .map_err(|e| lib(out, e))?;
+    let lowercase = spec.lowercase;
+    let normalizer = BertNormalizer::new(true, true, Some(lowercase), lowercase);
+    tokenizer.with_normalizer(Some(normalizer))?;
     tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
-    let error = Arc::new(Mutex::new(None));
-    let lines = corpus_lines(corpus, Arc::clone(&error))?;
-    tokenizer
-        .train(&mut trainer, lines)
-        .map_err(|e| lib(corpus, e))?;
-    if let Some(cause) = error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        return Err(TokenizerError::Io {
-            path: corpus.to_path_buf(),
-            cause,
-        });
-    }
-    let ids = special_ids(&tokenizer, out)?;
-    let template = TemplateProcessing::builder()
-        .try_single("[CLS] $A [SEP]")
-        .and_then(|b| b.try_pair("[CLS] $A [SEP] $B:1 [SEP]:1"))
-        .map_err(|e| lib(out, e.into()))?
-        .special_tokens(vec![("[CLS]", ids.cls), ("[SEP]", ids.sep)])
-        .build()
-        .map_err(|e| lib(out, e.into()))?;
-    tokenizer.with_post_processor(Some(template));
-    let temp = out.with_extension("json.tmp");
-    tokenizer.save(&temp, true).map_err(|e| lib(out, e))?;
-    std::fs::rename(&temp, out).map_err(|cause| TokenizerError::Io {
-        path: out.to_path_buf(),
-        cause,
-    })?;
-    Ok((tokenizer, ids))
+    Ok((tokenizer, trainer))
 }
 
 /// Loads a `tokenizer.json` and checks it has the special tokens.
 pub fn load_tokenizer(path: &Path) -> Result<(Tokenizer, SpecialIds), TokenizerError> {
     let tokenizer = Tokenizer::from_file(path).map_err(|e| TokenizerError::Library {
         path: path.to_path_buf(),
-        message: e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        message: common::one_line(&e.to_string()),
     })?;
     let ids = special_ids(&tokenizer, path)?;
     Ok((tokenizer, ids))
@@ -212,11 +220,11 @@ fn corpus_lines(
     path: &Path,
     error: Arc<Mutex<Option<std::io::Error>>>,
 ) -> Result<impl Iterator<Item = String> + Send, TokenizerError> {
-    word2vec::check_corpus_path(path).map_err(|e| TokenizerError::Library {
+    common::check_file(path).map_err(|cause| TokenizerError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        cause,
     })?;
-    let reader = crate::data::open_text(path).map_err(|cause| TokenizerError::Io {
+    let reader = common::open_text(path, 1 << 16).map_err(|cause| TokenizerError::Io {
         path: path.to_path_buf(),
         cause,
     })?;
@@ -255,22 +263,14 @@ mod tests {
         let c = corpus(dir.path());
         for kind in [TokenizerKind::WordPiece, TokenizerKind::Bpe] {
             let out = dir.path().join(format!("{kind:?}.json"));
-            let spec = TokenizerSpec {
+            let spec = TokenizerConfig {
                 kind,
                 vocab_size: 100,
                 lowercase: true,
+                path: None,
             };
             let (tok, ids) = train_tokenizer(&c, &spec, &out).unwrap();
-            assert_eq!(
-                ids,
-                SpecialIds {
-                    pad: 0,
-                    unk: 1,
-                    cls: 2,
-                    sep: 3,
-                    mask: 4
-                }
-            );
+            assert_eq!(ids, crate::test_support::specials());
             assert!(tok.get_vocab_size(true) <= 100);
             let enc = tok.encode("The cat SAT", true).unwrap();
             let got = enc.get_ids();
@@ -305,10 +305,11 @@ mod tests {
         w.write_all(&std::fs::read(corpus(dir.path())).unwrap())
             .unwrap();
         w.finish().unwrap();
-        let spec = TokenizerSpec {
+        let spec = TokenizerConfig {
             kind: TokenizerKind::WordPiece,
             vocab_size: 60,
             lowercase: true,
+            path: None,
         };
         let out = dir.path().join("t.json");
         train_tokenizer(&gz, &spec, &out).unwrap();

@@ -1,0 +1,88 @@
+//! `train encoder`: config → run folder → tokenizer → packed sequences → model → MLM
+//! pretraining with TensorBoard logging and checkpoints → the final weights; `--resume`
+//! continues a run folder from its newest checkpoint.
+
+mod observer;
+mod setup;
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use encoder::{Config, Masker, MaskingConfig, Outcome, Pretraining, RunDir, Sequences};
+
+use crate::tensorboard::EventWriter;
+use observer::{CheckpointSaver, Logger, RunObserver, Throughput};
+
+/// Runs `train encoder`: a new run, or with `resume` the run in `out` continued from its newest
+/// checkpoint.
+pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool) -> Result<()> {
+    let cfg: Config = crate::config::load(config_path, sets)?;
+    cfg.validate()
+        .map_err(|e| anyhow!("{}: {e}", config_path.display()))?;
+    let resume_from = setup::resume_point(&cfg, out, resume)?;
+    setup::check_inputs(&cfg)?;
+    let (device, device_info) = setup::open_device(&cfg)?;
+    let init_vectors = setup::init_vectors(&cfg, resume_from.is_some())?;
+    let run = match (&resume_from, out) {
+        (Some(_), Some(dir)) => RunDir::new(dir),
+        _ => RunDir::new(crate::run::create(out, config_path)?),
+    };
+    let start_step = resume_from.as_ref().map_or(0, |r| r.0);
+    let mut tb = setup::start_logging(&run, &cfg, &device_info, start_step)?;
+    setup::announce(&run, resume_from.as_ref());
+    let (tokenizer, special) = setup::tokenizer(&cfg, &run, resume_from.is_some())?;
+    let sequences = Sequences::prepare(&cfg.data, &tokenizer, &special, &setup::cache_dir())
+        .context("preparing the sequences")?;
+    let vocab_size = tokenizer.get_vocab_size(true);
+    eprintln!(
+        "tokenizer: {vocab_size} tokens; {} training and {} held-out sequences of {}",
+        sequences.train.len(),
+        sequences.valid.len(),
+        cfg.data.seq_len
+    );
+    let (model, resumed) = setup::model(&cfg, &device, vocab_size, resume_from.as_ref())?;
+    let model = setup::with_init_vectors(model, init_vectors.as_ref(), &tokenizer);
+    let job = Pretraining {
+        sequences: &sequences,
+        masker: Masker {
+            masking: MaskingConfig::new(cfg.train.mask_prob, &special, vocab_size),
+            special,
+        },
+        config: &cfg.train,
+    };
+    let t = &cfg.train;
+    let mut observer = RunObserver {
+        logger: Logger::new(&mut tb, t.steps, t.log_every),
+        throughput: Throughput::default(),
+        saver: CheckpointSaver::new(&run, t.keep_checkpoints),
+        interrupted: observer::on_ctrl_c(),
+    };
+    let outcome = encoder::pretrain(model, resumed, &job, &mut observer);
+    observer.logger.finish();
+    let log_error = observer.logger.take_error();
+    match outcome.context("training")? {
+        Outcome::Finished { model } => {
+            model.save(&run.weights()).context("saving the model")?;
+            eprintln!("wrote {}", run.weights().display());
+        }
+        Outcome::Stopped { .. } => bail!(
+            "interrupted; {} holds the run: continue it with the same command and --out {} --resume",
+            observer
+                .saver
+                .last()
+                .map_or_else(|| run.checkpoints(), Path::to_path_buf)
+                .display(),
+            run.root().display()
+        ),
+    }
+    if let Some(e) = log_error {
+        return Err(e.context("logging to TensorBoard"));
+    }
+    tb.flush()?;
+    Ok(())
+}
+
+/// The TensorBoard event writer of a run folder.
+fn event_writer(run: &RunDir) -> Result<EventWriter> {
+    EventWriter::create(run.root()).context("creating the TensorBoard event file")
+}

@@ -1,0 +1,212 @@
+//! What `train encoder` does while the library trains, in three parts of one concern each: the
+//! [`Logger`] (progress line and TensorBoard), the [`Throughput`] meter (tokens per second of
+//! training alone) and the [`CheckpointSaver`]; [`RunObserver`] hands each report to them and
+//! stops the run on Ctrl-C.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use encoder::{EvalReport, MlmModel, Observer, RunDir, Snapshot, StepReport};
+
+use crate::first_error::FirstError;
+use crate::progress::Display;
+use crate::tensorboard::EventWriter;
+
+/// Sets a flag on Ctrl-C: the run stops after the current step, with a checkpoint.
+pub fn on_ctrl_c() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
+        eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
+    }
+    interrupted
+}
+
+/// Tokens per second of training, not counting the time spent evaluating and checkpointing.
+pub struct Throughput {
+    /// When the current interval started.
+    started: Instant,
+    /// When the last step ended.
+    step_end: Instant,
+    /// Time since `started` spent on evaluations and checkpoints.
+    paused: Duration,
+    /// Tokens trained on since `started`.
+    tokens: usize,
+}
+
+impl Default for Throughput {
+    fn default() -> Self {
+        let now = Instant::now();
+        Throughput {
+            started: now,
+            step_end: now,
+            paused: Duration::ZERO,
+            tokens: 0,
+        }
+    }
+}
+
+impl Throughput {
+    /// Counts a step of `tokens` that just ended.
+    fn step(&mut self, tokens: usize) {
+        self.step_end = Instant::now();
+        self.tokens += tokens;
+    }
+
+    /// Counts the time since the last step (or pause) as not training.
+    fn pause(&mut self) {
+        self.paused += self.step_end.elapsed();
+        self.step_end = Instant::now();
+    }
+
+    /// The rate of the interval so far, and a new interval started.
+    fn take_rate(&mut self) -> f64 {
+        let training = self.started.elapsed().saturating_sub(self.paused);
+        let rate = self.tokens as f64 / training.as_secs_f64().max(1e-9);
+        *self = Throughput::default();
+        rate
+    }
+}
+
+/// The progress line and the TensorBoard curves.
+pub struct Logger<'a> {
+    tb: &'a mut EventWriter,
+    display: Display,
+    log_every: u64,
+    /// The first TensorBoard error: reported at the end, as it does not stop training.
+    error: FirstError,
+}
+
+impl<'a> Logger<'a> {
+    /// Logs a run of `steps` steps to `tb`, every `log_every` steps.
+    pub fn new(tb: &'a mut EventWriter, steps: u64, log_every: u64) -> Self {
+        Logger {
+            tb,
+            display: Display::new(steps, "tokens"),
+            log_every,
+            error: FirstError::default(),
+        }
+    }
+
+    /// Whether step `step` is logged.
+    fn due(&self, step: u64) -> bool {
+        step.is_multiple_of(self.log_every)
+    }
+
+    /// Logs step `r` at `rate` tokens/s: train/loss, train/lr, train/grad_norm and
+    /// train/tokens_per_sec.
+    fn step(&mut self, r: &StepReport, rate: f64) {
+        self.display
+            .update(r.step, rate, Some(r.loss), r.lr, "step");
+        let tb = &mut *self.tb;
+        let result = tb
+            .scalar("train/loss", r.step, r.loss)
+            .and_then(|_| tb.scalar("train/lr", r.step, r.lr))
+            .and_then(|_| tb.scalar("train/grad_norm", r.step, r.grad_norm))
+            .and_then(|_| tb.scalar("train/tokens_per_sec", r.step, rate))
+            .and_then(|_| tb.flush());
+        self.error.keep(result);
+    }
+
+    /// Logs an evaluation, and the histograms of every weight tensor of `model`.
+    fn eval(&mut self, r: &EvalReport, model: &MlmModel) {
+        self.display.println(&format!(
+            "step {}: eval loss {:.4}, perplexity {:.2}, MLM accuracy {:.1}%",
+            r.step,
+            r.loss,
+            r.perplexity,
+            100.0 * r.accuracy
+        ));
+        let tb = &mut *self.tb;
+        let result = tb
+            .scalar("eval/loss", r.step, r.loss)
+            .and_then(|_| tb.scalar("eval/perplexity", r.step, r.perplexity))
+            .and_then(|_| tb.scalar("eval/mlm_accuracy", r.step, r.accuracy))
+            .and_then(|_| {
+                model
+                    .parameter_values()
+                    .iter()
+                    .try_for_each(|(name, values)| {
+                        tb.histogram(&format!("weights/{name}"), r.step, values)
+                    })
+            })
+            .and_then(|_| tb.flush());
+        self.error.keep(result);
+    }
+
+    /// Removes the progress bar.
+    pub fn finish(&self) {
+        self.display.finish();
+    }
+
+    /// The first TensorBoard error, if any.
+    pub fn take_error(&mut self) -> Option<anyhow::Error> {
+        self.error.take()
+    }
+}
+
+/// Saves the checkpoints into the run folder, keeping the newest few.
+pub struct CheckpointSaver<'a> {
+    run: &'a RunDir,
+    keep: usize,
+    last: Option<PathBuf>,
+}
+
+impl<'a> CheckpointSaver<'a> {
+    /// Saves into `run`, keeping the newest `keep`.
+    pub fn new(run: &'a RunDir, keep: usize) -> Self {
+        CheckpointSaver {
+            run,
+            keep,
+            last: None,
+        }
+    }
+
+    /// The newest checkpoint saved.
+    pub fn last(&self) -> Option<&Path> {
+        self.last.as_deref()
+    }
+}
+
+/// The observer of a `train encoder` run.
+pub struct RunObserver<'a> {
+    /// Progress line and TensorBoard.
+    pub logger: Logger<'a>,
+    /// Tokens per second.
+    pub throughput: Throughput,
+    /// Checkpoints.
+    pub saver: CheckpointSaver<'a>,
+    /// Set by Ctrl-C: stop after the current step.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+impl Observer for RunObserver<'_> {
+    fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
+        self.throughput.step(r.tokens);
+        if self.logger.due(r.step) {
+            let rate = self.throughput.take_rate();
+            self.logger.step(r, rate);
+        }
+        if self.interrupted.load(Ordering::SeqCst) {
+            let line = format!("interrupted after step {}: saving a checkpoint", r.step);
+            self.logger.display.println(&line);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn eval(&mut self, r: &EvalReport, model: &MlmModel) {
+        self.logger.eval(r, model);
+        self.throughput.pause();
+    }
+
+    fn checkpoint(&mut self, snapshot: &Snapshot<'_>) -> Result<(), encoder::Error> {
+        let saved = self.saver.run.save_checkpoint(snapshot, self.saver.keep);
+        self.throughput.pause();
+        self.saver.last = Some(saved?);
+        Ok(())
+    }
+}
