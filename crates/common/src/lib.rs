@@ -5,12 +5,14 @@
 //! A crate of its own so that the encoder does not depend on the word2vec crate to reach them.
 
 pub mod atomic;
+mod cache;
 pub mod param;
 mod rng;
 pub mod run_dir;
 pub mod text;
 
 pub use atomic::{replace_with, write_atomic};
+pub use cache::cache_dir;
 pub use param::{InvalidParam, check};
 pub use rng::Rng;
 pub use text::{check_file, one_line, open_text};

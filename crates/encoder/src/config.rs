@@ -128,6 +128,10 @@ pub enum DeviceKind {
     /// measure it against flex.
     #[cfg(feature = "ndarray")]
     Ndarray,
+    /// burn's wgpu backend (Vulkan, Metal, DirectX or OpenGL, whichever the adapter offers),
+    /// with kernel fusion and autotuning, in f32.
+    #[cfg(feature = "wgpu")]
+    Wgpu,
 }
 
 /// `[train]`: optimisation, schedule, logging, evaluation and checkpoints.
@@ -457,6 +461,15 @@ impl TrainConfig {
 mod tests {
     use super::*;
 
+    /// The `train.device` values of this build.
+    const DEVICES: &[&str] = &[
+        "cpu",
+        #[cfg(feature = "ndarray")]
+        "ndarray",
+        #[cfg(feature = "wgpu")]
+        "wgpu",
+    ];
+
     fn parse(text: &str) -> Result<Config, String> {
         let cfg: Config = serde_json::from_str(text).map_err(|e| e.to_string())?;
         cfg.validate().map_err(|e| e.to_string())?;
@@ -483,7 +496,7 @@ mod tests {
             ("model", "positions", &["sinusoidal", "learned"]),
             ("model", "init", &["scaled", "bert"]),
             ("train", "schedule", &["linear", "cosine"]),
-            ("train", "device", &["cpu"]),
+            ("train", "device", DEVICES),
         ] {
             for value in allowed {
                 let text = format!(

@@ -1,6 +1,8 @@
 //! Opening the device a [`DeviceKind`] names, and what it is (for the log and the run folder).
 //!
-//! Opening is fallible so that a device that is not there is a one-line error before any work.
+//! The GPU is opened with burn's fallible `Device::wgpu_options().init()`: the lazy
+//! `Device::wgpu(..)` would panic in a worker thread at the first operation when there is no
+//! adapter. A process opens it once; later calls get the same device.
 
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,24 @@ pub enum DeviceError {
 }
 
 impl DeviceKind {
+    /// Whether this is a GPU: its first steps compile kernels and autotune, and a micro-batch
+    /// runs as one shard (shards are how a CPU keeps every core busy).
+    pub fn is_gpu(self) -> bool {
+        match self {
+            DeviceKind::Cpu => false,
+            #[cfg(feature = "ndarray")]
+            DeviceKind::Ndarray => false,
+            #[cfg(feature = "wgpu")]
+            DeviceKind::Wgpu => true,
+        }
+    }
+
+    /// The shards a micro-batch is split into on this device: `configured` on a CPU, one on a
+    /// GPU.
+    pub fn shards(self, configured: usize) -> usize {
+        if self.is_gpu() { 1 } else { configured }
+    }
+
     /// Opens the device of this kind (without autodiff; training adds it).
     pub fn open(self) -> Result<(Device, DeviceInfo), DeviceError> {
         let cpu = |name: &str| DeviceInfo {
@@ -60,6 +80,8 @@ impl DeviceKind {
             DeviceKind::Cpu => Ok((cpu_device(), cpu("flex"))),
             #[cfg(feature = "ndarray")]
             DeviceKind::Ndarray => Ok((ndarray_device(), cpu("ndarray"))),
+            #[cfg(feature = "wgpu")]
+            DeviceKind::Wgpu => wgpu::open(),
         }
     }
 }
@@ -77,6 +99,52 @@ pub fn cpu_device() -> Device {
 #[allow(deprecated)] // deprecated by burn in favour of flex, which is the point of measuring it
 pub fn ndarray_device() -> Device {
     Device::ndarray()
+}
+
+#[cfg(feature = "wgpu")]
+mod wgpu {
+    use std::sync::OnceLock;
+
+    use burn::prelude::Device;
+    use burn::tensor::wgpu::WgpuInitError;
+
+    use super::{DeviceError, DeviceInfo};
+    use crate::config::DeviceKind;
+
+    /// The process's GPU, opened once: burn refuses to initialise a runtime twice.
+    static OPENED: OnceLock<Result<(Device, DeviceInfo), DeviceError>> = OnceLock::new();
+
+    /// The default wgpu adapter (a GPU if there is one, else a software one such as lavapipe).
+    pub fn open() -> Result<(Device, DeviceInfo), DeviceError> {
+        OPENED.get_or_init(init).clone()
+    }
+
+    fn init() -> Result<(Device, DeviceInfo), DeviceError> {
+        crate::kernel_cache::configure();
+        let (device, setup) = Device::wgpu_options()
+            .init_with_setup()
+            .map_err(|e| match e {
+                WgpuInitError::AdapterUnavailable { .. } => {
+                    DeviceError::NoAdapter(common::one_line(&e.to_string()))
+                }
+                other => DeviceError::Init(common::one_line(&other.to_string())),
+            })?;
+        let info = setup.adapter.get_info();
+        let driver = [info.driver.as_str(), info.driver_info.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let info = DeviceInfo {
+            kind: DeviceKind::Wgpu,
+            name: info.name.clone(),
+            adapter_type: format!("{:?}", info.device_type),
+            driver,
+            backend: format!("{:?}", info.backend),
+        };
+        Ok((device, info))
+    }
 }
 
 #[cfg(test)]

@@ -106,6 +106,9 @@ pub enum Command {
         /// How many tokens to print per mask
         #[arg(long, value_name = "N", default_value_t = 5)]
         top: usize,
+        /// Where to run the model: cpu, or wgpu (the GPU)
+        #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+        device: String,
         /// Print JSON instead of lines
         #[arg(long)]
         json: bool,

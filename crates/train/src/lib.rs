@@ -102,8 +102,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             run,
             text,
             top,
+            device,
             json,
-        } => cmd::fill_mask::run(&run, &text, top, json),
+        } => cmd::fill_mask::run(&run, &text, top, &device, json),
         #[cfg(not(feature = "encoder"))]
         Command::FillMask { run, .. } => {
             anyhow::bail!("train fill-mask --run {}: {NO_ENCODER}", run.display())

@@ -16,6 +16,11 @@ pub struct Display {
     total: u64,
     last_line: Option<Instant>,
     started: Instant,
+    /// The last unit done while warming up, until the first regular update: the ETA counts
+    /// from there.
+    warm_from: Option<u64>,
+    /// Units done before the ETA's clock started.
+    base: u64,
 }
 
 impl Display {
@@ -37,11 +42,21 @@ impl Display {
             total,
             last_line: None,
             started: Instant::now(),
+            warm_from: None,
+            base: 0,
         }
     }
 
     /// Updates the display: `done` units so far, the current rate, loss and learning rate.
     pub fn update(&mut self, done: u64, rate: f64, loss: Option<f64>, lr: f64, prefix: &str) {
+        if let Some(warm) = self.warm_from.take() {
+            // The ETA is for the steady steps: forget the warm-up's time and units.
+            self.started = Instant::now();
+            self.base = warm;
+            if let Some(bar) = &self.bar {
+                bar.reset_eta();
+            }
+        }
         let loss = loss.map_or_else(|| "-".to_string(), |l| format!("{l:.4}"));
         let msg = format!(
             "{prefix} {} {}/s  loss {loss}  lr {lr:.6}",
@@ -54,8 +69,10 @@ impl Display {
         } else if self.last_line.is_none_or(|t| t.elapsed() >= LOG_LINE_EVERY) {
             let frac = done as f64 / self.total.max(1) as f64;
             let elapsed = self.started.elapsed().as_secs_f64();
-            let eta = if frac > 0.0 {
-                elapsed * (1.0 - frac) / frac
+            let steady = done.saturating_sub(self.base) as f64;
+            let left = self.total.saturating_sub(done) as f64;
+            let eta = if steady > 0.0 {
+                elapsed * left / steady
             } else {
                 f64::NAN
             };
@@ -65,6 +82,18 @@ impl Display {
             );
             self.last_line = Some(Instant::now());
         }
+    }
+
+    /// Shows that the job is warming up (a GPU compiling kernels and autotuning its first
+    /// steps): `what` instead of a rate, and no ETA, which these steps would make wrong.
+    pub fn warming_up(&mut self, done: u64, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{what} (step {done})"));
+        } else if self.last_line.is_none_or(|t| t.elapsed() >= LOG_LINE_EVERY) {
+            eprintln!("step {done}: {what}");
+            self.last_line = Some(Instant::now());
+        }
+        self.warm_from = Some(done);
     }
 
     /// Prints a line without breaking the bar.

@@ -35,7 +35,7 @@ pub use eval::{
     spearman,
 };
 pub use huffman::Huffman;
-pub use params::{Arch, Backend, DataParams, ModelParams, TrainParams};
+pub use params::{Arch, DataParams, Device, ModelParams, TrainParams};
 pub use sampling::{NegativeTable, Rng, keep_thresholds};
 pub use train::{EpochSummary, IntervalReport, Observer, train};
 pub use vectors::{Embeddings, Format};

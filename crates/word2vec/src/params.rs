@@ -36,14 +36,15 @@ impl Arch {
     }
 }
 
-/// Where the training runs. Only the CPU engine exists today; the enum is the place the GPU
-/// engine will be added, so configs already name their backend.
+/// Where the training runs: `train.device`, the same key and values as the encoder's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Backend {
+#[serde(rename_all = "lowercase")]
+pub enum Device {
     /// Hogwild threads on plain Rust (SIMD through the compiler).
     #[default]
-    #[serde(rename = "cpu")]
     Cpu,
+    /// The GPU engine: not built yet, refused by [`TrainParams::validate`] with a clear message.
+    Wgpu,
 }
 
 /// The corpus and how the vocabulary is drawn from it. `corpus` has no default, so this struct
@@ -185,7 +186,7 @@ pub struct TrainParams {
     /// Seed of every random choice.
     pub seed: u64,
     /// Where the training runs.
-    pub backend: Backend,
+    pub device: Device,
     /// Seconds between progress reports ([`crate::Observer::progress`]).
     pub log_every_secs: f64,
 }
@@ -198,7 +199,7 @@ impl Default for TrainParams {
             sample: 1e-3,
             threads: 0,
             seed: 1,
-            backend: Backend::Cpu,
+            device: Device::Cpu,
             log_every_secs: 2.0,
         }
     }
@@ -234,7 +235,13 @@ impl TrainParams {
         )?;
         let secs = self.log_every_secs;
         let secs_ok = (0.05..=86_400.0).contains(&secs);
-        check("log_every_secs", secs, secs_ok, "0.05..=86400")
+        check("log_every_secs", secs, secs_ok, "0.05..=86400")?;
+        if self.device == Device::Wgpu {
+            let problem = "is not built for Word2Vec yet";
+            let allowed = "\"cpu\"; the encoder trains on \"wgpu\"";
+            return Err(InvalidParam::new("device", "wgpu", problem, allowed));
+        }
+        Ok(())
     }
 
     /// The starting learning rate: `alpha` if given, else `arch`'s default.
@@ -289,15 +296,20 @@ mod tests {
                 .contains("unknown variant `glove`, expected `skipgram` or `cbow`"),
             "{e}"
         );
-        let e = toml::from_str::<TrainParams>("backend = \"wgpu\"").unwrap_err();
+        let e = toml::from_str::<TrainParams>("device = \"tpu\"").unwrap_err();
         assert!(
             e.to_string()
-                .contains("unknown variant `wgpu`, expected `cpu`"),
+                .contains("unknown variant `tpu`, expected `cpu` or `wgpu`"),
             "{e}"
+        );
+        let gpu: TrainParams = toml::from_str("device = \"wgpu\"").unwrap();
+        assert_eq!(
+            gpu.validate().unwrap_err().to_string(),
+            "device = \"wgpu\" is not built for Word2Vec yet (allowed: \"cpu\"; the encoder trains on \"wgpu\")"
         );
         let text = toml::to_string(&TrainParams::default()).unwrap();
         assert!(
-            text.contains("backend = \"cpu\"") && !text.contains("alpha"),
+            text.contains("device = \"cpu\"") && !text.contains("alpha"),
             "{text}"
         );
     }

@@ -160,6 +160,24 @@ impl ModelShape {
             }),
         }
     }
+    /// A freshly initialised model whose weights are drawn on the CPU with `seed` and then put
+    /// on `device`: the same seed gives the same model on every device (a GPU's own generator
+    /// would draw other numbers), so a run's first steps agree between devices.
+    pub fn init_seeded(&self, seed: u64, device: &Device) -> Result<MlmModel, ModelError> {
+        let cpu = crate::device::cpu_device().autodiff();
+        cpu.seed(seed);
+        let model = self.init(&cpu);
+        if *device == cpu {
+            return Ok(model);
+        }
+        self.init(device)
+            .try_load_record(model.into_record())
+            .map_err(|e| ModelError::Format {
+                path: PathBuf::from("(fresh weights)"),
+                message: format!("cannot move the weights to the device: {e:?}"),
+            })
+    }
+
     /// A model of this shape with the weights saved at `path` by [`MlmModel::save`]; the
     /// weights must be of this shape.
     pub fn load(&self, path: &Path, device: &Device) -> Result<MlmModel, ModelError> {

@@ -152,7 +152,7 @@ pub fn pretrain(
             model: &model,
             ce: &ce,
             masker: &job.masker,
-            shards: cfg.shards,
+            shards: cfg.device.shards(cfg.shards),
             accum: cfg.grad_accum.max(1),
             batch_size: cfg.batch_size,
             seed: cfg.seed,

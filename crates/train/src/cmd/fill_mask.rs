@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use encoder::{MlmModel, Positions, RunDir};
+use encoder::{DeviceKind, MlmModel, Positions, RunDir};
 
 /// `train fill-mask`: the `top` most likely tokens for each `[MASK]` of `text`, with the
 /// tokenizer and newest weights (which carry their shape) of the encoder run in `run`.
-pub fn run(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
+pub fn run(run: &Path, text: &str, top: usize, device: &str, json: bool) -> Result<()> {
     if top == 0 {
         bail!("--top 0: allowed is N >= 1");
     }
@@ -17,7 +17,13 @@ pub fn run(run: &Path, text: &str, top: usize, json: bool) -> Result<()> {
     let weights = run
         .newest_weights()
         .context("looking for the run's weights")?;
-    let model = MlmModel::load(&weights, &encoder::cpu_device()).context("loading the model")?;
+    let kind: DeviceKind = serde_json::from_value(serde_json::Value::String(device.into()))
+        .map_err(|e| anyhow!("--device {device}: {e}"))?;
+    let (device, info) = kind.open().context("--device")?;
+    if kind.is_gpu() {
+        eprintln!("device: {info}");
+    }
+    let model = MlmModel::load(&weights, &device).context("loading the model")?;
     let encoding = tokenizer
         .encode(text, true)
         .map_err(|e| anyhow!("tokenizing the text: {e}"))?;

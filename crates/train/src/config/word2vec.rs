@@ -101,7 +101,7 @@ mod tests {
     use crate::config::load;
     use crate::config::tests::load_str;
     use std::path::Path;
-    use word2vec::{Arch, Backend};
+    use word2vec::{Arch, Device};
 
     const GOOD: &str = "[data]\ncorpus = \"c.txt\"\n[model]\narch = \"cbow\"\ndim = 50\n";
 
@@ -183,9 +183,10 @@ mod tests {
     fn enums_and_missing_keys_name_the_key_and_what_is_allowed() {
         let e = err("[data]\nmin_count = 1\n", &[]);
         assert!(e.contains("missing field `corpus`"), "{e}");
-        let e = err(GOOD, &["train.backend=\"wgpu\""]);
+        let e = err(GOOD, &["train.device=\"tpu\""]);
         assert!(
-            e.contains("train.backend") && e.contains("unknown variant `wgpu`, expected `cpu`"),
+            e.contains("train.device")
+                && e.contains("unknown variant `tpu`, expected `cpu` or `wgpu`"),
             "{e}"
         );
         let e = err(GOOD, &["model.arch=glove"]);
@@ -236,7 +237,7 @@ mod tests {
                 ..word2vec::TrainParams::default()
             }
         );
-        assert_eq!(c.train.backend, Backend::Cpu);
+        assert_eq!(c.train.device, Device::Cpu);
     }
 
     /// config.toml as the binary wrote it before the parameters moved into the library.
@@ -262,7 +263,7 @@ alpha = 0.05
 sample = 0.001
 threads = 1
 seed = 1
-backend = "cpu"
+device = "cpu"
 log_every_secs = 2.0
 
 [output]

@@ -76,8 +76,8 @@ fn bad_configs_fail_with_one_line_naming_the_key() {
             &["model.arch", "`glove`", "`skipgram` or `cbow`"],
         ),
         (
-            &["--set", "train.backend=wgpu"],
-            &["train.backend", "`wgpu`", "expected `cpu`"],
+            &["--set", "train.device=wgpu"],
+            &["train.device = \"wgpu\" is not built for Word2Vec yet"],
         ),
         (
             &["--set", "model.negative=0"],

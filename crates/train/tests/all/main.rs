@@ -4,6 +4,8 @@
 mod cli_errors;
 #[cfg(feature = "encoder")]
 mod encoder_runs;
+#[cfg(feature = "encoder")]
+mod gpu_runs;
 mod queries;
 mod word2vec_runs;
 

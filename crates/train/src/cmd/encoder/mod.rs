@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use encoder::{Config, Masker, MaskingConfig, Outcome, Pretraining, RunDir, Sequences};
 
 use crate::tensorboard::EventWriter;
-use observer::{CheckpointSaver, Logger, RunObserver, Throughput};
+use observer::{CheckpointSaver, Logger, RunObserver, Throughput, Warmup};
 
 /// Runs `train encoder`: a new run, or with `resume` the run in `out` continued from its newest
 /// checkpoint.
@@ -54,6 +54,7 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
     let mut observer = RunObserver {
         logger: Logger::new(&mut tb, t.steps, t.log_every),
         throughput: Throughput::default(),
+        warmup: Warmup::new(t.device.is_gpu()),
         saver: CheckpointSaver::new(&run, t.keep_checkpoints),
         interrupted: observer::on_ctrl_c(),
     };

@@ -25,6 +25,55 @@ pub fn on_ctrl_c() -> Arc<AtomicBool> {
     interrupted
 }
 
+/// Steps a GPU run takes at least before its speed counts: the first ones compile kernels and
+/// autotune.
+const GPU_WARMUP_STEPS: u64 = 3;
+
+/// A GPU step counts as steady once it takes less than this many times the step before.
+const STEADY_RATIO: f64 = 1.5;
+
+/// Whether the steps are steady yet: on a GPU the first steps compile kernels and autotune, and
+/// take far longer than the rest; they get no rate and no ETA.
+pub struct Warmup {
+    /// The run is on a GPU.
+    gpu: bool,
+    /// Steps seen.
+    steps: u64,
+    /// When the last step ended, and how long it took.
+    last: Option<(Instant, Duration)>,
+    /// The steps are steady.
+    steady: bool,
+}
+
+impl Warmup {
+    /// Steady from the start on a CPU; on a GPU after [`GPU_WARMUP_STEPS`] and a step no
+    /// slower than [`STEADY_RATIO`] times the one before.
+    pub fn new(gpu: bool) -> Self {
+        Warmup {
+            gpu,
+            steps: 0,
+            last: None,
+            steady: !gpu,
+        }
+    }
+
+    /// Counts a step that just ended; true on the step that makes the run steady.
+    fn step(&mut self) -> bool {
+        let now = Instant::now();
+        let took = self.last.map(|(end, _)| now - end);
+        let before = self.last.map(|(_, d)| d);
+        self.steps += 1;
+        self.last = took.map(|t| (now, t)).or(Some((now, Duration::ZERO)));
+        if self.steady || !self.gpu {
+            return false;
+        }
+        let calm = matches!((took, before), (Some(t), Some(b)) if b > Duration::ZERO
+            && t.as_secs_f64() < STEADY_RATIO * b.as_secs_f64());
+        self.steady = self.steps > GPU_WARMUP_STEPS && calm;
+        self.steady
+    }
+}
+
 /// Tokens per second of training, not counting the time spent evaluating and checkpointing.
 pub struct Throughput {
     /// When the current interval started.
@@ -96,17 +145,22 @@ impl<'a> Logger<'a> {
         step.is_multiple_of(self.log_every)
     }
 
-    /// Logs step `r` at `rate` tokens/s: train/loss, train/lr, train/grad_norm and
-    /// train/tokens_per_sec.
-    fn step(&mut self, r: &StepReport, rate: f64) {
-        self.display
-            .update(r.step, rate, Some(r.loss), r.lr, "step");
+    /// Logs step `r`: train/loss, train/lr, train/grad_norm and, once the steps are steady
+    /// (`rate` is some), the progress line and train/tokens_per_sec.
+    fn step(&mut self, r: &StepReport, rate: Option<f64>) {
+        if let Some(rate) = rate {
+            self.display
+                .update(r.step, rate, Some(r.loss), r.lr, "step");
+        }
         let tb = &mut *self.tb;
         let result = tb
             .scalar("train/loss", r.step, r.loss)
             .and_then(|_| tb.scalar("train/lr", r.step, r.lr))
             .and_then(|_| tb.scalar("train/grad_norm", r.step, r.grad_norm))
-            .and_then(|_| tb.scalar("train/tokens_per_sec", r.step, rate))
+            .and_then(|_| match rate {
+                Some(rate) => tb.scalar("train/tokens_per_sec", r.step, rate),
+                None => Ok(()),
+            })
             .and_then(|_| tb.flush());
         self.error.keep(result);
     }
@@ -177,6 +231,8 @@ pub struct RunObserver<'a> {
     pub logger: Logger<'a>,
     /// Tokens per second.
     pub throughput: Throughput,
+    /// Whether the steps are steady (a GPU's first steps compile kernels).
+    pub warmup: Warmup,
     /// Checkpoints.
     pub saver: CheckpointSaver<'a>,
     /// Set by Ctrl-C: stop after the current step.
@@ -186,8 +242,17 @@ pub struct RunObserver<'a> {
 impl Observer for RunObserver<'_> {
     fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
         self.throughput.step(r.tokens);
+        if self.warmup.step() {
+            // The first steady step: the rate counts from here.
+            self.throughput = Throughput::default();
+        }
+        let steady = self.warmup.steady;
+        if !steady {
+            let what = "compiling GPU kernels and autotuning";
+            self.logger.display.warming_up(r.step, what);
+        }
         if self.logger.due(r.step) {
-            let rate = self.throughput.take_rate();
+            let rate = steady.then(|| self.throughput.take_rate());
             self.logger.step(r, rate);
         }
         if self.interrupted.load(Ordering::SeqCst) {

@@ -12,11 +12,7 @@ use crate::tensorboard::EventWriter;
 /// Where token streams are cached between runs: `$XDG_CACHE_HOME/train/tokens`, else
 /// `~/.cache/train/tokens`, else `runs/.cache/tokens`.
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .map_or_else(|| PathBuf::from("runs/.cache"), |c| c.join("train"))
-        .join("tokens")
+    common::cache_dir("tokens")
 }
 
 /// With `--resume`, the newest complete checkpoint (step, folder) of the run folder `out`, after
@@ -158,8 +154,8 @@ pub fn model(
     let device = device.clone().autodiff();
     let shape = ModelShape::new(&cfg.model, vocab_size, cfg.data.seq_len);
     let Some((_, path)) = resume_from else {
-        device.seed(cfg.train.seed);
-        return Ok((shape.init(&device), None));
+        let model = shape.init_seeded(cfg.train.seed, &device)?;
+        return Ok((model, None));
     };
     let (model, position) = encoder::checkpoint::load(path, &shape, &device).context("--resume")?;
     let fresh = encoder::train::optim::adamw(&model, cfg.train.weight_decay);

@@ -1,0 +1,204 @@
+//! `train.device = "wgpu"` end to end on whatever adapter wgpu finds; in CI that is Mesa's
+//! software Vulkan driver (lavapipe), which `.ci/run` installs. Kept small: lavapipe compiles
+//! every kernel the first time a process uses it.
+
+use super::*;
+
+/// A tiny encoder config: no dropout (so CPU and GPU compute the same steps), one shard.
+fn write_tiny_config(dir: &Path) {
+    let corpus = cluster_corpus(dir, 1500);
+    let text = format!(
+        "[data]\ncorpus = {:?}\nseq_len = 16\nvalid_fraction = 0.1\n\n[tokenizer]\nvocab_size = 60\n\n[model]\nlayers = 1\nhidden = 16\nheads = 2\nffn = 32\ndropout = 0.0\n\n[train]\nbatch_size = 8\nsteps = 4\nwarmup_steps = 1\nlr = 0.003\nlog_every = 1\neval_every = 2\ncheckpoint_every = 2\nshards = 1\n",
+        corpus.display().to_string()
+    );
+    std::fs::write(dir.join("enc.toml"), text).unwrap();
+}
+
+/// `train ARGS...` in `dir`, its caches inside `dir` (the Mesa shader cache shared by the tests).
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env(
+            "MESA_SHADER_CACHE_DIR",
+            std::env::temp_dir().join("train-tests-mesa"),
+        )
+        // lavapipe compiles every candidate autotune tries: the least tuning is the fastest test.
+        .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the train binary runs")
+}
+
+/// `train encoder --config enc.toml --out OUT` with `--set` overrides.
+fn encoder(dir: &Path, out: &str, sets: &[&str]) -> Output {
+    let mut args = vec!["encoder", "--config", "enc.toml", "--out", out];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    run_in(dir, &args)
+}
+
+/// Whether a Vulkan driver is installed (CI installs Mesa's); the tests say so and pass when
+/// not, as they cannot run.
+fn have_vulkan() -> bool {
+    let found = std::fs::read_dir("/usr/share/vulkan/icd.d")
+        .map(|d| d.count() > 0)
+        .unwrap_or(false);
+    if !found {
+        eprintln!("skipped: no Vulkan driver (apt-get install mesa-vulkan-drivers)");
+    }
+    found
+}
+
+fn assert_close(a: &[(i64, f32)], b: &[(i64, f32)], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: {a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.0, y.0, "{what}: steps");
+        assert!(
+            (x.1 - y.1).abs() <= 1e-4 * y.1.abs().max(1.0),
+            "{what}: {a:?} vs {b:?}"
+        );
+    }
+}
+
+/// The `train/loss` curve of a run folder, steps 1 to 4 expected.
+fn curve(run: &Path) -> Vec<(i64, f32)> {
+    let curve = scalars(run, "train/loss");
+    let steps: Vec<i64> = curve.iter().map(|s| s.0).collect();
+    assert_eq!(steps, [1, 2, 3, 4], "{}", run.display());
+    curve
+}
+
+/// One test, so that lavapipe compiles the kernels for as few processes as possible: the GPU
+/// takes the same first steps as the CPU, a checkpoint moves from the CPU to the GPU and back,
+/// and fill-mask runs on the GPU.
+#[test]
+fn the_gpu_trains_like_the_cpu_and_checkpoints_move_between_them() {
+    if !have_vulkan() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_tiny_config(dir);
+    let cpu = encoder(dir, "cpu", &["train.steps=2"]);
+    assert!(cpu.status.success(), "{}", stderr(&cpu));
+    let tok = "tokenizer.path=\"cpu/tokenizer.json\"";
+    let gpu = encoder(dir, "gpu", &[tok, "train.steps=2", "train.device=\"wgpu\""]);
+    let err = stderr(&gpu);
+    assert!(gpu.status.success(), "{err}");
+    assert!(
+        err.contains("device: ") && err.contains("compiling GPU kernels"),
+        "{err}"
+    );
+    let info = std::fs::read_to_string(dir.join("gpu/device.json")).unwrap();
+    assert!(info.contains("\"kind\": \"wgpu\""), "{info}");
+    // Dropout 0, the same tokenizer, seed and data: the same losses, norms and evaluation.
+    for tag in ["train/loss", "train/grad_norm", "eval/loss"] {
+        let (g, c) = (
+            scalars(&dir.join("gpu"), tag),
+            scalars(&dir.join("cpu"), tag),
+        );
+        assert_close(&g, &c, tag);
+        eprintln!("{tag}: wgpu {g:?} cpu {c:?}");
+    }
+    // Both step-2 checkpoints go on to step 4, each on the other device, and a copy of the CPU
+    // run on the CPU: the three continuations agree.
+    copy_dir(&dir.join("cpu"), &dir.join("reference"));
+    // (The GPU run was made with tokenizer.path, the CPU run without: a resume repeats it.)
+    for (out, then, tokenizer) in [
+        ("reference", "cpu", "tokenizer.kind=\"wordpiece\""),
+        ("cpu", "wgpu", "tokenizer.kind=\"wordpiece\""),
+        ("gpu", "cpu", tok),
+    ] {
+        let device = format!("train.device=\"{then}\"");
+        let args = ["encoder", "--config", "enc.toml", "--out", out, "--resume"];
+        let sets = [
+            "--set",
+            tokenizer,
+            "--set",
+            "train.steps=4",
+            "--set",
+            &device,
+        ];
+        let resumed = run_in(dir, &[&args[..], &sets[..]].concat());
+        assert!(resumed.status.success(), "{}", stderr(&resumed));
+    }
+    let reference = curve(&dir.join("reference"));
+    assert_close(&curve(&dir.join("cpu")), &reference, "cpu then wgpu");
+    assert_close(&curve(&dir.join("gpu")), &reference, "wgpu then cpu");
+    // fill-mask on the GPU answers as on the CPU; a device that does not exist is refused.
+    let query = |device: &str| {
+        let args = [
+            "fill-mask",
+            "--run",
+            "gpu",
+            "--device",
+            device,
+            "the cat [MASK]",
+            "--json",
+        ];
+        let o = run_in(dir, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v[0].as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["token"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(query("wgpu"), query("cpu"));
+    let o = run_in(
+        dir,
+        &["fill-mask", "--run", "gpu", "--device", "tpu", "a [MASK]"],
+    );
+    assert!(
+        !o.status.success() && stderr(&o).contains("`wgpu`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Copies the files of a run folder and its sub-folders.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_missing_gpu_is_one_line_a_non_zero_exit_and_no_run_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_tiny_config(dir);
+    let o = Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["encoder", "--config", "enc.toml", "--out", "run"])
+        .args(["--set", "train.device=\"wgpu\""])
+        .current_dir(dir)
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: train.device: no GPU adapter found")
+            && err.contains("mesa-vulkan-drivers")
+            && err.contains("train.device = \"cpu\""),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!dir.join("run").exists(), "no run folder");
+}
