@@ -54,8 +54,8 @@ for shape in $SHAPES; do
         --set model.ffn="$ffn" --set data.seq_len="$seq" --set train.batch_size="$batch" \
         --set train.steps=$STEPS --set train.log_every=1 --set train.eval_every=100000 \
         --set train.checkpoint_every=100000 2> "$run.log" || { tail -3 "$run.log"; exit 1; }
-    ours=$(python3 "$HERE/tb_scalars.py" "$run" train/tokens_per_sec \
-        | awk '{v[NR]=$2} END {n=asort(v); print (n ? v[int((n+1)/2)] : 0)}')
+    ours=$(python3 "$HERE/tb_scalars.py" "$run" train/tokens_per_sec | python3 -c "
+import sys; v = sorted(float(l.split()[1]) for l in sys.stdin); print(v[len(v) // 2] if v else 0)")
     device=$(grep -o '"name": "[^"]*"' "$run/device.json" | cut -d'"' -f4)
     torch=$(python3 "$HERE/torch_gpu.py" --device $TORCH_DEVICE --layers "$layers" \
         --hidden "$hidden" --heads "$heads" --ffn "$ffn" --seq "$seq" --batch "$batch" \

@@ -59,7 +59,11 @@ impl Warmup {
 
     /// Counts a step that just ended; true on the step that makes the run steady.
     fn step(&mut self) -> bool {
-        let now = Instant::now();
+        self.step_ended_at(Instant::now())
+    }
+
+    /// [`Warmup::step`] for a step that ended at `now`.
+    fn step_ended_at(&mut self, now: Instant) -> bool {
         let took = self.last.map(|(end, _)| now - end);
         let before = self.last.map(|(_, d)| d);
         self.steps += 1;
@@ -242,11 +246,12 @@ pub struct RunObserver<'a> {
 impl Observer for RunObserver<'_> {
     fn step(&mut self, r: &StepReport) -> ControlFlow<()> {
         self.throughput.step(r.tokens);
-        if self.warmup.step() {
-            // The first steady step: the rate counts from here.
+        let became_steady = self.warmup.step();
+        if became_steady {
+            // The rate counts from the end of this step, the first steady one.
             self.throughput = Throughput::default();
         }
-        let steady = self.warmup.steady;
+        let steady = self.warmup.steady && !became_steady;
         if !steady {
             let what = "compiling GPU kernels and autotuning";
             self.logger.display.warming_up(r.step, what);
@@ -273,5 +278,33 @@ impl Observer for RunObserver<'_> {
         self.throughput.pause();
         self.saver.last = Some(saved?);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `Warmup` steps of the given lengths (ms); which steps it calls the first steady one.
+    fn first_steady(gpu: bool, lengths: &[u64]) -> Option<usize> {
+        let mut warmup = Warmup::new(gpu);
+        let mut now = Instant::now();
+        warmup.step_ended_at(now);
+        lengths.iter().position(|&ms| {
+            now += Duration::from_millis(ms);
+            warmup.step_ended_at(now)
+        })
+    }
+
+    #[test]
+    fn a_gpu_is_steady_once_a_step_is_no_slower_than_the_one_before() {
+        // Compiling kernels: long, then longer, then short steps.
+        assert_eq!(first_steady(true, &[9000, 12000, 30000, 300, 290]), Some(3));
+        // Never before the fourth step, however calm the first ones are.
+        assert_eq!(first_steady(true, &[100, 100, 100, 100]), Some(2));
+        assert_eq!(first_steady(true, &[5000, 9000, 20000]), None);
+        // A CPU is steady from the start: no step "becomes" steady.
+        assert_eq!(first_steady(false, &[100, 100]), None);
+        assert!(Warmup::new(false).steady && !Warmup::new(true).steady);
     }
 }
