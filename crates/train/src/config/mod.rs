@@ -73,20 +73,6 @@ pub fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<()> {
     Ok(())
 }
 
-/// A range check: `key = value` must satisfy `ok`, else the error says what is allowed.
-pub(crate) fn check<V: std::fmt::Debug>(
-    key: &str,
-    value: V,
-    ok: bool,
-    allowed: &str,
-) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        bail!("{key} = {value:?} is out of range (allowed: {allowed})")
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 use word2vec::{DataParams, ModelParams, TrainParams};
 
-use super::check;
+use common::check;
 
 /// `configs/word2vec*.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

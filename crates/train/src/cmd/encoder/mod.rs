@@ -10,7 +10,6 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use encoder::{Config, Masker, MaskingConfig, Outcome, Pretraining, RunDir, Sequences};
 
-use crate::tensorboard::EventWriter;
 use observer::{CheckpointSaver, Logger, RunObserver, Throughput, Warmup};
 
 /// Runs `train encoder`: a new run, or with `resume` the run in `out` continued from its newest
@@ -81,9 +80,4 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
     }
     tb.flush()?;
     Ok(())
-}
-
-/// The TensorBoard event writer of a run folder.
-fn event_writer(run: &RunDir) -> Result<EventWriter> {
-    EventWriter::create(run.root()).context("creating the TensorBoard event file")
 }

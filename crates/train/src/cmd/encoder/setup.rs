@@ -106,7 +106,7 @@ pub fn start_logging(
     let config_text = crate::run::write_config(run.root(), cfg)?;
     run.write_device(device)
         .context("writing the device into the run folder")?;
-    let mut tb = super::event_writer(run)?;
+    let mut tb = EventWriter::create(run.root()).context("creating the TensorBoard event file")?;
     tb.text("config", step, &format!("```toml\n{config_text}```"))?;
     tb.text("device", step, &device.to_string())?;
     Ok(tb)
