@@ -5,6 +5,7 @@
 //! adapter. A process opens it once; later calls get the same device.
 
 use burn::prelude::Device;
+use common::AdapterInfo;
 use serde::{Deserialize, Serialize};
 
 use crate::config::DeviceKind;
@@ -14,39 +15,19 @@ use crate::config::DeviceKind;
 pub struct DeviceInfo {
     /// The config's `train.device`.
     pub kind: DeviceKind,
-    /// The adapter's name (`llvmpipe (LLVM 15.0.6, 256 bits)`, `NVIDIA H100 80GB HBM3`), or the
-    /// CPU backend's.
-    pub name: String,
-    /// Discrete GPU, integrated GPU, CPU (a software driver), …
-    pub adapter_type: String,
-    /// The driver and its version, when the adapter reports them.
-    pub driver: String,
-    /// The graphics API (Vulkan, Metal, …), or the CPU backend.
-    pub backend: String,
+    /// The adapter (or CPU backend) it opened.
+    #[serde(flatten)]
+    pub adapter: AdapterInfo,
 }
 
 impl std::fmt::Display for DeviceInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}, {}", self.name, self.adapter_type, self.backend)?;
-        if !self.driver.is_empty() {
-            write!(f, ", driver {}", self.driver)?;
-        }
-        write!(f, ")")
+        self.adapter.fmt(f)
     }
 }
 
-/// Why a device could not be opened.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeviceError {
-    /// No GPU adapter: no Vulkan (or other) driver is installed.
-    #[error(
-        "no GPU adapter found: install a Vulkan driver (for a software one, Mesa's mesa-vulkan-drivers) or set train.device = \"cpu\" ({0})"
-    )]
-    NoAdapter(String),
-    /// The adapter was found but would not start.
-    #[error("cannot start the GPU: {0}")]
-    Init(String),
-}
+/// Why a device could not be opened (shared with Word2Vec's GPU engine).
+pub use common::GpuError as DeviceError;
 
 impl DeviceKind {
     /// Whether this is a GPU: its first steps compile kernels and autotune, and a micro-batch
@@ -71,10 +52,7 @@ impl DeviceKind {
     pub fn open(self) -> Result<(Device, DeviceInfo), DeviceError> {
         let cpu = |name: &str| DeviceInfo {
             kind: self,
-            name: name.to_string(),
-            adapter_type: "CPU".into(),
-            driver: String::new(),
-            backend: "burn CPU backend".into(),
+            adapter: AdapterInfo::cpu(name, "burn CPU backend"),
         };
         match self {
             DeviceKind::Cpu => Ok((cpu_device(), cpu("flex"))),
@@ -106,7 +84,6 @@ mod wgpu {
     use std::sync::OnceLock;
 
     use burn::prelude::Device;
-    use burn::tensor::wgpu::WgpuInitError;
 
     use super::{DeviceError, DeviceInfo};
     use crate::config::DeviceKind;
@@ -120,28 +97,14 @@ mod wgpu {
     }
 
     fn init() -> Result<(Device, DeviceInfo), DeviceError> {
-        crate::kernel_cache::configure();
+        common::gpu::configure_kernel_cache();
         let (device, setup) = Device::wgpu_options()
             .init_with_setup()
-            .map_err(|e| match e {
-                WgpuInitError::AdapterUnavailable { .. } => {
-                    DeviceError::NoAdapter(common::one_line(&e.to_string()))
-                }
-                other => DeviceError::Init(common::one_line(&other.to_string())),
-            })?;
-        let info = setup.adapter.get_info();
-        let driver = [info.driver.as_str(), info.driver_info.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
+            .map_err(common::gpu::init_error)?;
+        let adapter = common::gpu::adapter_info(&setup.adapter);
         let info = DeviceInfo {
             kind: DeviceKind::Wgpu,
-            name: info.name.clone(),
-            adapter_type: format!("{:?}", info.device_type),
-            driver,
-            backend: format!("{:?}", info.backend),
+            adapter,
         };
         Ok((device, info))
     }
@@ -156,7 +119,7 @@ mod tests {
     #[test]
     fn the_cpu_device_runs_a_matmul() {
         let (device, info) = DeviceKind::Cpu.open().unwrap();
-        assert_eq!(info.adapter_type, "CPU");
+        assert_eq!(info.adapter.adapter_type, "CPU");
         let a = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
         let b = Tensor::<2>::from_floats([[0.5], [-1.0]], &device);
         let c: Vec<f32> = a.matmul(b).into_data().try_into_vec::<f32>().unwrap();

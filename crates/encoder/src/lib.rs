@@ -14,8 +14,6 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
-#[cfg(feature = "wgpu")]
-pub mod kernel_cache;
 pub mod model;
 pub mod run_dir;
 pub mod train;
