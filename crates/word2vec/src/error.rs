@@ -53,6 +53,12 @@ pub enum Error {
     /// matrix too large to allocate, an empty vocabulary, data that does not match its shape.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// The GPU could not be opened (no adapter, no driver, not built in).
+    #[error(transparent)]
+    Device(#[from] common::GpuError),
+    /// The GPU failed while it trained (device lost, out of memory), or cannot serve the model.
+    #[error("GPU: {0}")]
+    Gpu(String),
 }
 
 /// The crate's result type.

@@ -37,6 +37,6 @@ pub use eval::{
 pub use huffman::Huffman;
 pub use params::{Arch, DataParams, Device, ModelParams, TrainParams};
 pub use sampling::{NegativeTable, Rng, keep_thresholds};
-pub use train::{EpochSummary, IntervalReport, Observer, train};
+pub use train::{EpochSummary, IntervalReport, Observer, open_device, train};
 pub use vectors::{Embeddings, Format};
 pub use vocab::{CorpusStats, Vocab};

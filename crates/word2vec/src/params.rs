@@ -43,7 +43,8 @@ pub enum Device {
     /// Hogwild threads on plain Rust (SIMD through the compiler).
     #[default]
     Cpu,
-    /// The GPU engine: not built yet, refused by [`TrainParams::validate`] with a clear message.
+    /// The GPU engine: CubeCL kernels on a wgpu device (built with the `wgpu` feature; without
+    /// it, refused by [`TrainParams::validate`] with a clear message).
     Wgpu,
 }
 
@@ -236,10 +237,9 @@ impl TrainParams {
         let secs = self.log_every_secs;
         let secs_ok = (0.05..=86_400.0).contains(&secs);
         check("log_every_secs", secs, secs_ok, "0.05..=86400")?;
-        if self.device == Device::Wgpu {
-            let problem = "is not built for Word2Vec yet";
-            let allowed = "\"cpu\"; the encoder trains on \"wgpu\"";
-            return Err(InvalidParam::new("device", "wgpu", problem, allowed));
+        if self.device == Device::Wgpu && !cfg!(feature = "wgpu") {
+            let problem = "is not built into this program (build it with `--features wgpu`)";
+            return Err(InvalidParam::new("device", "wgpu", problem, "\"cpu\""));
         }
         Ok(())
     }
@@ -303,10 +303,14 @@ mod tests {
             "{e}"
         );
         let gpu: TrainParams = toml::from_str("device = \"wgpu\"").unwrap();
-        assert_eq!(
-            gpu.validate().unwrap_err().to_string(),
-            "device = \"wgpu\" is not built for Word2Vec yet (allowed: \"cpu\"; the encoder trains on \"wgpu\")"
-        );
+        if cfg!(feature = "wgpu") {
+            assert_eq!(gpu.validate(), Ok(()));
+        } else {
+            assert_eq!(
+                gpu.validate().unwrap_err().to_string(),
+                "device = \"wgpu\" is not built into this program (build it with `--features wgpu`) (allowed: \"cpu\")"
+            );
+        }
         let text = toml::to_string(&TrainParams::default()).unwrap();
         assert!(
             text.contains("device = \"cpu\"") && !text.contains("alpha"),

@@ -70,6 +70,12 @@ impl NegativeTable {
         NegativeTable { slots }
     }
 
+    /// Per slot: the probability (scaled to u32) of taking the slot's own word, and the alias
+    /// taken otherwise (for engines that draw elsewhere, such as the GPU's).
+    pub fn slots(&self) -> &[(u32, u32)] {
+        &self.slots
+    }
+
     /// One word id drawn from counts^0.75.
     #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> u32 {

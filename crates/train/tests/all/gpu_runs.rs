@@ -3,6 +3,7 @@
 //! every kernel the first time a process uses it.
 
 use super::*;
+use word2vec::Embeddings;
 
 /// A tiny encoder config: no dropout (so CPU and GPU compute the same steps), one shard.
 fn write_tiny_config(dir: &Path) {
@@ -175,30 +176,113 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `train word2vec` on the GPU: the same run folder as on the CPU (vectors in both formats,
+/// vocabulary, projector files, device, per-epoch evaluation and curves in TensorBoard), vectors
+/// that learned the corpus's two clusters, and an epoch loss within a few percent of the CPU's.
+#[test]
+fn word2vec_on_the_gpu_writes_what_a_cpu_run_writes_and_learns_as_much() {
+    if !have_vulkan() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 6000);
+    let questions = dir.join("q.txt");
+    std::fs::write(
+        &questions,
+        ": animals\ncat dog horse cow\ncar truck bus van\n",
+    )
+    .unwrap();
+    let extra = format!(
+        "[output]\ntext = true\nprojector_words = 5\n\n[eval]\nanalogy = [{:?}]\n",
+        questions.display().to_string()
+    );
+    let cfg = write_config(dir, &corpus, &extra);
+    let cfg = cfg.to_str().unwrap();
+    for device in ["cpu", "wgpu"] {
+        let set = format!("train.device=\"{device}\"");
+        let o = run_in(
+            dir,
+            &["word2vec", "--config", cfg, "--out", device, "--set", &set],
+        );
+        assert!(o.status.success(), "{device}: {}", stderr(&o));
+        assert!(stderr(&o).starts_with("device: "), "{}", stderr(&o));
+    }
+    let files = |run: &str| {
+        let mut names: Vec<String> = walk(&dir.join(run));
+        names.retain(|n| !n.contains("tfevents"));
+        names.sort();
+        names
+    };
+    assert_eq!(files("wgpu"), files("cpu"));
+    let device = std::fs::read_to_string(dir.join("wgpu/device.json")).unwrap();
+    assert!(device.contains("\"kind\": \"wgpu\""), "{device}");
+    let bin = Embeddings::read(&dir.join("wgpu/vectors.bin")).unwrap();
+    let txt = Embeddings::read(&dir.join("wgpu/vectors.txt")).unwrap();
+    assert_eq!((bin.words(), bin.dim()), (txt.words(), 16));
+    assert_clusters(&dir.join("wgpu/vectors.bin"), "wgpu");
+    let (gpu, cpu) = (
+        scalars(&dir.join("wgpu"), "train/epoch_loss"),
+        scalars(&dir.join("cpu"), "train/epoch_loss"),
+    );
+    assert_eq!(gpu.len(), 3, "{gpu:?}");
+    assert!(gpu[2].1 < gpu[0].1, "{gpu:?}");
+    assert!(
+        (gpu[2].1 - cpu[2].1).abs() < 0.05 * cpu[2].1,
+        "{gpu:?} vs {cpu:?}"
+    );
+    let analogy = scalars(&dir.join("wgpu"), "eval/analogy/q");
+    assert_eq!(analogy.len(), 3, "an evaluation per epoch: {analogy:?}");
+}
+
+/// The files under `root`, as paths relative to it.
+fn walk(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let sub = path.file_name().unwrap().to_string_lossy().to_string();
+            out.extend(walk(&path).into_iter().map(|n| format!("{sub}/{n}")));
+        } else {
+            out.push(path.file_name().unwrap().to_string_lossy().to_string());
+        }
+    }
+    out
+}
+
 #[test]
 fn a_missing_gpu_is_one_line_a_non_zero_exit_and_no_run_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write_tiny_config(dir);
-    let o = Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(["encoder", "--config", "enc.toml", "--out", "run"])
-        .args(["--set", "train.device=\"wgpu\""])
-        .current_dir(dir)
-        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
-        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
-        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("error: train.device: no GPU adapter found")
-            && err.contains("mesa-vulkan-drivers")
-            && err.contains("train.device = \"cpu\""),
-        "{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(!dir.join("run").exists(), "no run folder");
+    let corpus = dir.join("corpus.txt");
+    write_config(dir, &corpus, "");
+    for trainer in ["encoder", "word2vec"] {
+        let config = if trainer == "encoder" {
+            "enc.toml"
+        } else {
+            "w2v.toml"
+        };
+        let o = Command::new(env!("CARGO_BIN_EXE_train"))
+            .args([trainer, "--config", config, "--out", "run"])
+            .args(["--set", "train.device=\"wgpu\""])
+            .current_dir(dir)
+            .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+            .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl.json")
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{trainer}: {err}");
+        assert_eq!(err.lines().count(), 1, "{trainer}: {err}");
+        assert!(
+            err.starts_with("error: train.device: no GPU adapter found")
+                && err.contains("mesa-vulkan-drivers")
+                && err.contains("train.device = \"cpu\""),
+            "{trainer}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{trainer}: {err}");
+        assert!(!dir.join("run").exists(), "{trainer}: no run folder");
+    }
 }

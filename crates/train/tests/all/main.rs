@@ -119,3 +119,24 @@ pub fn scalars(run: &Path, tag: &str) -> Vec<(i64, f32)> {
         })
         .collect()
 }
+
+/// The vectors at `vectors` learned the cluster corpus: the 3 nearest neighbours of `cat` are
+/// animals, of `car` vehicles.
+pub fn assert_clusters(vectors: &Path, label: &str) {
+    let index = word2vec::Index::new(&word2vec::Embeddings::read(vectors).unwrap());
+    for (word, same) in [
+        ("cat", ["dog", "horse", "cow"]),
+        ("car", ["truck", "bus", "van"]),
+    ] {
+        let top: Vec<String> = index
+            .similar(word, 3)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.word)
+            .collect();
+        assert!(
+            top.iter().all(|w| same.contains(&w.as_str())),
+            "{label}: {word}: {top:?}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use super::*;
 use train::tensorboard::read_events;
-use word2vec::{Embeddings, Index};
+use word2vec::Embeddings;
 
 #[test]
 fn training_learns_writes_outputs_and_logs_to_tensorboard() {
@@ -91,25 +91,6 @@ fn training_learns_writes_outputs_and_logs_to_tensorboard() {
             .unwrap()
             .contains("word2vec/tensors.tsv")
     );
-}
-
-fn assert_clusters(vectors: &Path, label: &str) {
-    let index = Index::new(&Embeddings::read(vectors).unwrap());
-    for (word, same) in [
-        ("cat", ["dog", "horse", "cow"]),
-        ("car", ["truck", "bus", "van"]),
-    ] {
-        let top: Vec<String> = index
-            .similar(word, 3)
-            .unwrap()
-            .into_iter()
-            .map(|n| n.word)
-            .collect();
-        assert!(
-            top.iter().all(|w| same.contains(&w.as_str())),
-            "{label}: {word}: {top:?}"
-        );
-    }
 }
 
 #[test]

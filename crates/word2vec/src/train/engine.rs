@@ -19,7 +19,7 @@ pub(super) struct Engine<'v> {
     /// The starting learning rate, resolved for the architecture.
     alpha: f64,
     /// The seed of the run.
-    seed: u64,
+    pub(super) seed: u64,
     /// Per word, the subsampling keep threshold ([`keep_thresholds`]).
     pub(super) keep: Vec<u32>,
     /// The negative-sampling distribution, when `negative > 0`.

@@ -11,6 +11,8 @@
 //! `engine`; `worker` uses `engine`, `hogwild` and `maths`; `engine` uses `maths`.
 
 mod engine;
+#[cfg(feature = "wgpu")]
+mod gpu;
 mod hogwild;
 mod maths;
 mod observer;
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::corpus::CorpusReader;
 use crate::error::{Error, Result};
-use crate::params::{DataParams, ModelParams, TrainParams};
+use crate::params::{DataParams, Device, ModelParams, TrainParams};
 use crate::vectors::Embeddings;
 use crate::vocab::Vocab;
 
@@ -61,11 +63,39 @@ pub fn train(
     };
     let mut input = Embeddings::new(vocab.words().to_vec(), model.dim, engine.init_input()?)?;
     let mut outputs = engine.init_outputs()?;
+    #[cfg(feature = "wgpu")]
+    if train.device == Device::Wgpu {
+        let run = gpu::GpuRun {
+            engine: &engine,
+            epochs: train.epochs,
+            words_total: run.words_total,
+            report_every: run.report_every,
+        };
+        run.train(&data.corpus, data.lowercase, &mut input, &outputs, observer)?;
+        return Ok(input);
+    }
     for epoch in 1..=train.epochs {
         let summary = run.epoch(epoch, &mut input, &mut outputs, observer)?;
         observer.epoch_end(&summary, &input);
     }
     Ok(input)
+}
+
+/// Opens `device` before a run (a missing GPU is an error before any work) and says what it
+/// is, for the log and the run folder. A process opens its GPU once; training reuses it.
+pub fn open_device(device: Device) -> Result<common::AdapterInfo> {
+    match device {
+        Device::Cpu => Ok(common::AdapterInfo::cpu("CPU", "Hogwild threads")),
+        #[cfg(feature = "wgpu")]
+        Device::Wgpu => Ok(gpu::open()?),
+        #[cfg(not(feature = "wgpu"))]
+        Device::Wgpu => Err(Error::Param(common::InvalidParam::new(
+            "train.device",
+            "wgpu",
+            "is not built into this program (build it with `--features wgpu`)",
+            "\"cpu\"",
+        ))),
+    }
 }
 
 /// A training run: what stays the same from epoch to epoch.

@@ -37,7 +37,8 @@ pub(super) struct LossTotals {
 }
 
 impl LossTotals {
-    fn add(&mut self, other: LossTotals) {
+    /// Adds `other`'s sums.
+    pub(super) fn add(&mut self, other: LossTotals) {
         self.loss += other.loss;
         self.examples += other.examples;
     }

@@ -14,7 +14,7 @@ use crate::config::Word2VecConfig;
 use crate::progress::Display;
 use crate::run as run_dir;
 use crate::tensorboard::{EventWriter, write_projector};
-use common::write_atomic;
+use common::{AdapterInfo, write_atomic};
 use evaluate::EvalSets;
 use observer::RunObserver;
 
@@ -23,7 +23,10 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
     let cfg = load_config(config_path, sets)?;
     // Evaluation sets are read now, so a bad one fails before hours of training, not after.
     let eval = EvalSets::read(&cfg)?;
-    let (dir, mut tb) = create_run_folder(out, config_path, &cfg)?;
+    // The device too: a missing GPU is one line, before a run folder exists.
+    let adapter = word2vec::open_device(cfg.train.device).context("train.device")?;
+    eprintln!("device: {adapter}");
+    let (dir, mut tb) = create_run_folder(out, config_path, &cfg, &adapter)?;
     let vocab = build_vocabulary(&cfg.data, &dir)?;
     let (vectors, log_error) = train_vectors(&cfg, &vocab, &eval, &mut tb)?;
     write_vectors(&dir, &cfg, &vectors)?;
@@ -47,17 +50,26 @@ fn load_config(config_path: &Path, sets: &[String]) -> Result<Word2VecConfig> {
     Ok(cfg)
 }
 
-/// Makes the run folder with the resolved config, and its TensorBoard event file with the
-/// config as a text summary.
+/// Makes the run folder with the resolved config and the device (`device.json`, as an encoder
+/// run has), and its TensorBoard event file with both as text summaries.
 fn create_run_folder(
     out: Option<&Path>,
     config_path: &Path,
     cfg: &Word2VecConfig,
+    adapter: &AdapterInfo,
 ) -> Result<(PathBuf, EventWriter)> {
     let dir = run_dir::create(out, config_path)?;
     let config_text = run_dir::write_config(&dir, cfg)?;
+    let mut device = serde_json::to_value(adapter)?;
+    device["kind"] = serde_json::to_value(cfg.train.device)?;
+    let path = dir.join("device.json");
+    write_atomic(&path, |w| {
+        serde_json::to_writer_pretty(w, &device).map_err(std::io::Error::other)
+    })
+    .with_context(|| format!("writing {}", path.display()))?;
     let mut tb = EventWriter::create(&dir).context("creating the TensorBoard event file")?;
     tb.text("config", 0, &format!("```toml\n{config_text}```"))?;
+    tb.text("device", 0, &adapter.to_string())?;
     tb.flush()?;
     eprintln!("run folder: {}", dir.display());
     Ok((dir, tb))

@@ -1,0 +1,100 @@
+//! A batch of sentences for the GPU, made on the host while the GPU trains the previous one: the
+//! corpus read sentence by sentence, tokens mapped to ids and subsampled (the CPU engine's rules
+//! and generator), and each sentence's learning rate fixed from the words read before it.
+
+use crate::corpus::{CorpusReader, TokenBatch};
+use crate::error::Result;
+use crate::sampling::{Rng, keep};
+
+use super::super::engine::Engine;
+
+/// Sentences of word ids, flattened, with what the kernel needs to train them.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Batch {
+    /// Word ids after subsampling, sentence after sentence.
+    pub(super) tokens: Vec<u32>,
+    /// Sentence `s` is `tokens[starts[s]..starts[s + 1]]`; starts with 0.
+    pub(super) starts: Vec<u32>,
+    /// Each sentence's learning rate.
+    pub(super) alphas: Vec<f32>,
+    /// Vocabulary words read for this batch, before subsampling (the learning rate's clock).
+    pub(super) words: u64,
+}
+
+/// Where a batch stops growing.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    /// Tokens (after subsampling).
+    pub(super) tokens: usize,
+    /// Sentences.
+    pub(super) sentences: usize,
+    /// Tokens of one sentence: longer ones are cut into pieces this long.
+    pub(super) sentence_tokens: usize,
+}
+
+impl Batch {
+    /// Sentences in the batch.
+    pub(super) fn sentences(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// Empties the batch and fills it from `reader` until a limit is reached or the corpus
+    /// ends. `words_done` and `words_total` place it on the learning rate's schedule. Returns
+    /// false when the corpus had nothing more.
+    pub(super) fn fill(
+        &mut self,
+        source: &mut Source<'_>,
+        words_done: u64,
+        words_total: u64,
+        limits: Limits,
+    ) -> Result<bool> {
+        self.tokens.clear();
+        self.starts.clear();
+        self.starts.push(0);
+        self.alphas.clear();
+        self.words = 0;
+        let mut read_any = false;
+        while self.tokens.len() < limits.tokens && self.sentences() < limits.sentences {
+            source.text.clear();
+            if !source.reader.read_sentence(&mut source.text)? {
+                break;
+            }
+            read_any = true;
+            let before = self.tokens.len();
+            for i in 0..source.text.len() {
+                if let Some(id) = source.engine.vocab.id(source.text.token(i)) {
+                    self.words += 1;
+                    if keep(source.engine.keep[id as usize], &mut source.rng) {
+                        self.tokens.push(id);
+                    }
+                }
+            }
+            let alpha = source.engine.alpha_at(words_done + self.words, words_total) as f32;
+            let mut from = before;
+            while from < self.tokens.len() {
+                let to = (from + limits.sentence_tokens).min(self.tokens.len());
+                if to - from < 2 {
+                    // No pair to train: the words still count for the learning rate.
+                    self.tokens.truncate(from);
+                    break;
+                }
+                self.starts.push(to as u32);
+                self.alphas.push(alpha);
+                from = to;
+            }
+        }
+        Ok(read_any)
+    }
+}
+
+/// Where batches come from: the corpus of an epoch, and the generator that subsamples it.
+pub(super) struct Source<'a> {
+    /// The corpus.
+    pub(super) reader: CorpusReader,
+    /// The vocabulary, keep thresholds and learning-rate schedule.
+    pub(super) engine: &'a Engine<'a>,
+    /// Subsampling's generator.
+    pub(super) rng: Rng,
+    /// The sentence being read.
+    pub(super) text: TokenBatch,
+}

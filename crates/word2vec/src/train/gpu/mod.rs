@@ -1,0 +1,645 @@
+//! The GPU engine: word2vec.c's algorithm as a CubeCL kernel on a wgpu device ([`kernel`]), one
+//! plane per sentence, Hogwild across planes, as cusim, accSGNS and FULL-W2V do to keep the CPU's
+//! quality. Not burn's tensors: the gradient of an embedding lookup there is a dense tensor of
+//! the whole table per step.
+//!
+//! The host reads the corpus, subsamples and fixes each sentence's learning rate ([`batch`])
+//! while the GPU trains the previous batch; the loss and example counts of a batch come back as
+//! it finishes, for the same progress reports and epoch summaries as the CPU engine's. The
+//! weights stay on the GPU for the whole run; the input vectors come back after each epoch (for
+//! the per-epoch evaluation) and at the end.
+
+mod batch;
+mod device;
+mod kernel;
+#[cfg(test)]
+mod reference;
+mod tables;
+
+use std::time::Instant;
+
+use common::{AdapterInfo, GpuError};
+use cubecl::prelude::*;
+use cubecl::server::Handle;
+
+use crate::corpus::{CorpusReader, TokenBatch};
+use crate::error::{Error, Result};
+use crate::params::Arch;
+use crate::sampling::Rng;
+use crate::vectors::Embeddings;
+
+use super::engine::{Engine, OutputWeights};
+use super::observer::{EpochSummary, IntervalReport, Observer};
+use super::worker::LossTotals;
+use batch::{Batch, Limits, Source};
+use device::Gpu;
+use tables::HostTables;
+
+/// Tokens per batch: enough sentences to fill a large GPU (an H100 holds ~8,000 planes at
+/// once), few enough that the learning rate and the host's reading keep up.
+const BATCH_TOKENS: usize = 1 << 18;
+
+/// Opens the GPU (once per process) and says what it is.
+pub fn open() -> Result<AdapterInfo, GpuError> {
+    device::open().map(|gpu| gpu.info)
+}
+
+/// What a GPU run keeps from epoch to epoch.
+pub(super) struct GpuRun<'a> {
+    /// The fixed tables and parameters.
+    pub(super) engine: &'a Engine<'a>,
+    /// Epochs in the run.
+    pub(super) epochs: usize,
+    /// Vocabulary words at the end of the run (the learning rate's clock).
+    pub(super) words_total: u64,
+    /// Time between progress reports.
+    pub(super) report_every: std::time::Duration,
+}
+
+/// The weights and tables on the GPU.
+struct Resident {
+    /// Input vectors, output vectors and inner-node vectors, with their lengths in floats.
+    weights: [(Handle, usize); 3],
+    /// The alias table's two arrays, the Huffman offsets, codes and points, with their lengths.
+    tables: [(Handle, usize); 5],
+    /// Vocabulary words.
+    vocab: u32,
+}
+
+impl GpuRun<'_> {
+    /// Trains `input` and `outputs` for every epoch on the GPU, reading the corpus at `corpus`.
+    pub(super) fn train(
+        &self,
+        corpus: &std::path::Path,
+        lowercase: bool,
+        input: &mut Embeddings,
+        outputs: &OutputWeights,
+        observer: &mut dyn Observer,
+    ) -> Result<()> {
+        let gpu = device::open()?;
+        let planes = self.planes(&gpu)?;
+        let resident = upload(&gpu, self.engine, input.data(), outputs);
+        let start = Instant::now();
+        let mut words_done = 0u64;
+        for epoch in 1..=self.epochs {
+            let reader = CorpusReader::open(corpus, lowercase)?;
+            let mut source = Source {
+                reader,
+                engine: self.engine,
+                rng: Rng::new(self.engine.worker_seed(epoch - 1, 0, 1)),
+                text: TokenBatch::default(),
+            };
+            let epoch_start = Instant::now();
+            let before = words_done;
+            let mut clock = Clock::new(epoch, self.epochs, start, words_done);
+            let totals = self.epoch(
+                &gpu,
+                &resident,
+                planes,
+                &mut source,
+                &mut words_done,
+                &mut clock,
+                observer,
+            )?;
+            clock.report(self, words_done, true, observer);
+            let bytes = gpu
+                .client
+                .read_one(resident.weights[0].0.clone())
+                .map_err(gpu_error)?;
+            input.data_mut().copy_from_slice(f32::from_bytes(&bytes));
+            let summary = EpochSummary {
+                epoch,
+                loss: totals.mean().unwrap_or(f64::NAN),
+                examples: totals.examples,
+                words: words_done - before,
+                words_done,
+                elapsed: epoch_start.elapsed(),
+            };
+            observer.epoch_end(&summary, input);
+        }
+        Ok(())
+    }
+
+    /// Sentences per cube: as many planes as make 128 lanes (a cube of one 32-lane warp leaves
+    /// a GPU's schedulers idle), within the shared memory of a cube; one without plane
+    /// operations (a cube's barriers would wait on planes that train other sentences).
+    fn planes(&self, gpu: &Gpu) -> Result<u32> {
+        let per_plane = (2 * self.engine.model.dim + gpu.width as usize) * 4;
+        let fit = (gpu.shared_bytes / per_plane) as u32;
+        if fit == 0 {
+            return Err(Error::Gpu(format!(
+                "model.dim = {} needs {per_plane} bytes of shared memory per sentence; this GPU has {} (lower model.dim or use train.device = \"cpu\")",
+                self.engine.model.dim, gpu.shared_bytes
+            )));
+        }
+        if !gpu.plane_ops {
+            return Ok(1);
+        }
+        Ok((128 / gpu.width).clamp(1, fit))
+    }
+
+    /// The longest sentence a plane trains; longer ones are cut, as word2vec.c cuts at 1,000
+    /// words. Shorter where a sentence's loop iterations would pass 60,000: lavapipe (Mesa's
+    /// llvmpipe) ends every loop of a kernel invocation after 65,535 iterations in all, silently,
+    /// which would leave the end of long sentences untrained. The kernel unrolls its loops over
+    /// the vector and the negatives, so what remains per position is the loop over its pairs,
+    /// CBOW's two loops over the context, and hierarchical softmax's loop over the path.
+    fn sentence_tokens(&self) -> usize {
+        let model = &self.engine.model;
+        let path = self.engine.huffman.as_ref().map_or(0, |h| {
+            (0..self.engine.vocab.len() as u32)
+                .map(|w| h.code(w).len())
+                .max()
+                .unwrap_or(0)
+        });
+        let per_pair = 1 + path;
+        let per_position = match model.arch {
+            Arch::SkipGram => 1 + 2 * model.window * per_pair,
+            Arch::Cbow => 1 + 2 * (2 * model.window + 1) + per_pair,
+        };
+        (60_000 / per_position).clamp(2, 1000)
+    }
+
+    /// One epoch: batches made on the host while the GPU trains the previous one.
+    #[allow(clippy::too_many_arguments)]
+    fn epoch(
+        &self,
+        gpu: &Gpu,
+        resident: &Resident,
+        planes: u32,
+        source: &mut Source<'_>,
+        words_done: &mut u64,
+        clock: &mut Clock,
+        observer: &mut dyn Observer,
+    ) -> Result<LossTotals> {
+        let limits = Limits {
+            tokens: BATCH_TOKENS,
+            sentences: planes as usize * 65_535,
+            sentence_tokens: self.sentence_tokens(),
+        };
+        let mut totals = LossTotals::default();
+        let mut batch = Batch::default();
+        let mut in_flight: Option<InFlight> = None;
+        let mut queued_words = *words_done;
+        let mut index = 0u64;
+        loop {
+            let more = batch.fill(source, queued_words, self.words_total, limits)?;
+            queued_words += batch.words;
+            if let Some(done) = in_flight.take() {
+                let sums = done.finish(gpu)?;
+                *words_done += done.words;
+                totals.add(sums);
+                clock.interval.add(sums);
+                clock.report(self, *words_done, false, observer);
+            }
+            if !more {
+                return Ok(totals);
+            }
+            let seed = (Rng::new(self.engine.seed ^ (clock.epoch as u64) << 40 ^ index).next_u64()
+                >> 32) as u32;
+            index += 1;
+            in_flight = Some(launch(gpu, resident, self.engine, &batch, seed, planes));
+        }
+    }
+}
+
+/// A batch the GPU is training.
+struct InFlight {
+    /// The batch's tokens, sentence starts and learning rates, held until the batch is done:
+    /// a buffer dropped earlier could be reused, and overwritten, before the kernel has run.
+    _inputs: Vec<Handle>,
+    loss: Handle,
+    examples: Handle,
+    /// Sentences launched (0: nothing to wait for).
+    sentences: usize,
+    /// Vocabulary words the batch read.
+    words: u64,
+}
+
+impl InFlight {
+    /// Waits for the batch and sums its loss and examples.
+    fn finish(&self, gpu: &Gpu) -> Result<LossTotals> {
+        let mut totals = LossTotals::default();
+        if self.sentences == 0 {
+            return Ok(totals);
+        }
+        let read = gpu
+            .client
+            .read(vec![self.loss.clone(), self.examples.clone()])
+            .map_err(gpu_error)?;
+        totals.loss = f32::from_bytes(&read[0]).iter().map(|&l| l as f64).sum();
+        totals.examples = u32::from_bytes(&read[1]).iter().map(|&e| e as u64).sum();
+        Ok(totals)
+    }
+}
+
+/// Uploads the weights and tables.
+fn upload(gpu: &Gpu, engine: &Engine, input: &[f32], outputs: &OutputWeights) -> Resident {
+    let c = &gpu.client;
+    // A GPU buffer cannot be empty: an unused output matrix is one zero.
+    let f = |m: &[f32]| {
+        let m = if m.is_empty() { &[0.0][..] } else { m };
+        (c.create_from_slice(f32::as_bytes(m)), m.len())
+    };
+    let u = |v: &[u32]| (c.create_from_slice(u32::as_bytes(v)), v.len());
+    let t = HostTables::new(engine);
+    Resident {
+        weights: [f(input), f(&outputs.negative), f(&outputs.hs)],
+        tables: [
+            u(&t.alias_prob),
+            u(&t.alias_word),
+            u(&t.code_starts),
+            u(&t.codes),
+            u(&t.points),
+        ],
+        vocab: engine.vocab.len() as u32,
+    }
+}
+
+/// Uploads `batch` and launches the kernel on it.
+fn launch(
+    gpu: &Gpu,
+    r: &Resident,
+    engine: &Engine,
+    batch: &Batch,
+    seed: u32,
+    planes: u32,
+) -> InFlight {
+    let c = &gpu.client;
+    let n = batch.sentences();
+    let mut done = InFlight {
+        _inputs: Vec::new(),
+        loss: c.empty(4 * n.max(1)),
+        examples: c.empty(4 * n.max(1)),
+        sentences: n,
+        words: batch.words,
+    };
+    if n == 0 {
+        return done;
+    }
+    let model = &engine.model;
+    let tokens = c.create_from_slice(u32::as_bytes(&batch.tokens));
+    let starts = c.create_from_slice(u32::as_bytes(&batch.starts));
+    let alphas = c.create_from_slice(f32::as_bytes(&batch.alphas));
+    // SAFETY: every length is the length the buffer was created with.
+    let arg = |h: &Handle, len: usize| unsafe { BufferArg::from_raw_parts(h.clone(), len) };
+    let [t0, t1, t2, t3, t4] = &r.tables;
+    let [input, output_neg, output_hs] = &r.weights;
+    let cubes = (n as u32).div_ceil(planes);
+    kernel::train_batch::launch(
+        c,
+        CubeCount::new_1d(cubes),
+        CubeDim::new_2d(gpu.width, planes),
+        arg(&tokens, batch.tokens.len()),
+        arg(&starts, batch.starts.len()),
+        arg(&alphas, batch.alphas.len()),
+        arg(&t0.0, t0.1),
+        arg(&t1.0, t1.1),
+        arg(&t2.0, t2.1),
+        arg(&t3.0, t3.1),
+        arg(&t4.0, t4.1),
+        arg(&input.0, input.1),
+        arg(&output_neg.0, output_neg.1),
+        arg(&output_hs.0, output_hs.1),
+        arg(&done.loss, n),
+        arg(&done.examples, n),
+        n as u32,
+        r.vocab,
+        seed,
+        model.dim,
+        model.window as u32,
+        model.negative as u32,
+        model.hs,
+        model.arch == Arch::Cbow,
+        model.cbow_mean,
+        model.share_negatives,
+        gpu.width,
+        planes,
+        gpu.plane_ops,
+    );
+    done._inputs = vec![tokens, starts, alphas];
+    done
+}
+
+/// The progress clock of an epoch: when to report, and the loss since the last report.
+struct Clock {
+    epoch: usize,
+    epochs: usize,
+    run_start: Instant,
+    last: Instant,
+    last_words: u64,
+    interval: LossTotals,
+}
+
+impl Clock {
+    fn new(epoch: usize, epochs: usize, run_start: Instant, words_done: u64) -> Self {
+        Clock {
+            epoch,
+            epochs,
+            run_start,
+            last: Instant::now(),
+            last_words: words_done,
+            interval: LossTotals::default(),
+        }
+    }
+
+    /// Reports the interval when it is due (or, at `tail`, when it trained anything).
+    fn report(&mut self, run: &GpuRun, words_done: u64, tail: bool, observer: &mut dyn Observer) {
+        let due = self.last.elapsed() >= run.report_every;
+        if !(due || tail && self.interval.examples > 0) {
+            return;
+        }
+        let secs = self.last.elapsed().as_secs_f64();
+        observer.progress(&IntervalReport {
+            epoch: self.epoch,
+            epochs: self.epochs,
+            words_done,
+            words_total: run.words_total,
+            alpha: run.engine.alpha_at(words_done, run.words_total),
+            loss: std::mem::take(&mut self.interval).mean(),
+            words_per_sec: (words_done - self.last_words) as f64 / secs,
+            elapsed: self.run_start.elapsed(),
+        });
+        self.last = Instant::now();
+        self.last_words = words_done;
+    }
+}
+
+/// A failure the GPU reported while it ran.
+fn gpu_error(e: impl std::fmt::Debug) -> Error {
+    Error::Gpu(common::one_line(&format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference::{self, RefShape, RefWeights};
+    use super::*;
+    use crate::params::{ModelParams, TrainParams};
+    use crate::vocab::Vocab;
+
+    /// The GPU, or None (with a message) where no Vulkan driver is installed; with a driver, a
+    /// failure to open it fails the test.
+    fn gpu_or_skip() -> Option<Gpu> {
+        match device::open() {
+            Ok(gpu) => Some(gpu),
+            Err(e) => {
+                let drivers = std::fs::read_dir("/usr/share/vulkan/icd.d")
+                    .map(|d| d.count())
+                    .unwrap_or(0);
+                assert_eq!(drivers, 0, "a Vulkan driver is installed but: {e}");
+                eprintln!("skipped: no Vulkan driver ({e}); install mesa-vulkan-drivers");
+                None
+            }
+        }
+    }
+
+    /// A vocabulary of 40 words with Zipf-like counts.
+    fn vocab() -> Vocab {
+        Vocab::from_counts(
+            (0..40).map(|i| (format!("w{i}"), 400 / (i + 1) as u64)),
+            1,
+            0,
+        )
+    }
+
+    /// Values in [-0.5, 0.5) from `seed`.
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = Rng::new(seed);
+        (0..n)
+            .map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+            .collect()
+    }
+
+    /// Trains one sentence on the GPU and with the reference from the same start; the weights
+    /// and the loss must agree.
+    fn one_sentence_matches_the_reference(model: ModelParams) {
+        let Some(gpu) = gpu_or_skip() else { return };
+        let vocab = vocab();
+        let engine = Engine::new(&vocab, &model, &TrainParams::default());
+        let dim = model.dim;
+        let input = noise(vocab.len() * dim, 1);
+        let mut outputs = engine.init_outputs().unwrap();
+        outputs.negative = noise(outputs.negative.len(), 2);
+        outputs.hs = noise(outputs.hs.len(), 3);
+        let mut rng = Rng::new(4);
+        let tokens: Vec<u32> = (0..80).map(|_| rng.below(40)).collect();
+        let batch = Batch {
+            starts: vec![0, tokens.len() as u32],
+            tokens,
+            alphas: vec![0.05],
+            words: 80,
+        };
+        let resident = upload(&gpu, &engine, &input, &outputs);
+        let totals = launch(&gpu, &resident, &engine, &batch, 77, 1)
+            .finish(&gpu)
+            .unwrap();
+        let mut want = RefWeights {
+            input,
+            output_neg: outputs.negative,
+            output_hs: outputs.hs,
+        };
+        let shape = RefShape {
+            dim,
+            window: model.window as u32,
+            negative: model.negative as u32,
+            hs: model.hs,
+            cbow: model.arch == Arch::Cbow,
+            cbow_mean: model.cbow_mean,
+            share_negatives: model.share_negatives,
+        };
+        let tables = HostTables::new(&engine);
+        let sums = reference::train_batch(&batch, &tables, &mut want, 77, &shape);
+        assert_eq!(totals.examples, sums[0].1 as u64);
+        assert!(totals.examples > 0);
+        let rel = (totals.loss - sums[0].0 as f64).abs() / totals.loss;
+        assert!(rel < 1e-4, "loss {} vs {}", totals.loss, sums[0].0);
+        let read = |h: &Handle| f32::from_bytes(&gpu.client.read_one(h.clone()).unwrap()).to_vec();
+        let [input, neg, hs] = &resident.weights;
+        for (name, got, want) in [
+            ("input", read(&input.0), &want.input),
+            ("negative", read(&neg.0), &want.output_neg),
+            ("hs", read(&hs.0), &want.output_hs),
+        ] {
+            if want.is_empty() {
+                continue;
+            }
+            let worst = got
+                .iter()
+                .zip(want.iter())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            assert!(worst < 1e-5, "{name}: largest difference {worst}");
+        }
+    }
+
+    /// Many sentences at once (many cubes, Hogwild): the weights race, but which examples are
+    /// trained does not depend on them, so each sentence's example count must match.
+    #[test]
+    fn every_sentence_of_a_large_batch_is_trained() {
+        let Some(gpu) = gpu_or_skip() else { return };
+        let vocab = vocab();
+        let model = ModelParams {
+            dim: 8,
+            window: 4,
+            negative: 2,
+            ..ModelParams::default()
+        };
+        let engine = Engine::new(&vocab, &model, &TrainParams::default());
+        let input = noise(vocab.len() * model.dim, 1);
+        let outputs = engine.init_outputs().unwrap();
+        let mut rng = Rng::new(5);
+        let mut batch = Batch {
+            starts: vec![0],
+            ..Batch::default()
+        };
+        for _ in 0..3000 {
+            let len = 2 + rng.below(60) as usize;
+            batch.tokens.extend((0..len).map(|_| rng.below(40)));
+            batch.starts.push(batch.tokens.len() as u32);
+            batch.alphas.push(0.025);
+        }
+        let resident = upload(&gpu, &engine, &input, &outputs);
+        let planes = GpuRun {
+            engine: &engine,
+            epochs: 1,
+            words_total: 1,
+            report_every: std::time::Duration::from_secs(1),
+        }
+        .planes(&gpu)
+        .unwrap();
+        let done = launch(&gpu, &resident, &engine, &batch, 9, planes);
+        let read = gpu.client.read_one(done.examples.clone()).unwrap();
+        let got = u32::from_bytes(&read).to_vec();
+        let mut weights = RefWeights {
+            input,
+            output_neg: outputs.negative,
+            output_hs: outputs.hs,
+        };
+        let shape = RefShape {
+            dim: model.dim,
+            window: model.window as u32,
+            negative: model.negative as u32,
+            hs: false,
+            cbow: false,
+            cbow_mean: true,
+            share_negatives: true,
+        };
+        let tables = HostTables::new(&engine);
+        let want: Vec<u32> = reference::train_batch(&batch, &tables, &mut weights, 9, &shape)
+            .iter()
+            .map(|s| s.1)
+            .collect();
+        assert_eq!(got.len(), want.len());
+        let differ = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+        assert_eq!(differ, 0, "first: {:?} vs {:?}", &got[..10], &want[..10]);
+    }
+
+    #[test]
+    fn skipgram_with_negatives_matches_the_reference() {
+        one_sentence_matches_the_reference(ModelParams {
+            dim: 20,
+            window: 3,
+            negative: 4,
+            ..ModelParams::default()
+        });
+    }
+
+    #[test]
+    fn skipgram_with_shared_negatives_and_hs_matches_the_reference() {
+        one_sentence_matches_the_reference(ModelParams {
+            dim: 33,
+            window: 4,
+            negative: 3,
+            hs: true,
+            share_negatives: true,
+            ..ModelParams::default()
+        });
+    }
+
+    #[test]
+    fn cbow_mean_with_negatives_matches_the_reference() {
+        one_sentence_matches_the_reference(ModelParams {
+            arch: Arch::Cbow,
+            dim: 16,
+            window: 5,
+            negative: 5,
+            cbow_mean: true,
+            ..ModelParams::default()
+        });
+    }
+
+    #[test]
+    fn cbow_sum_with_hs_only_matches_the_reference() {
+        one_sentence_matches_the_reference(ModelParams {
+            arch: Arch::Cbow,
+            dim: 24,
+            window: 2,
+            negative: 0,
+            hs: true,
+            cbow_mean: false,
+            ..ModelParams::default()
+        });
+    }
+
+    /// Records the epochs' losses.
+    #[derive(Default)]
+    struct Losses(Vec<f64>, usize);
+
+    impl Observer for Losses {
+        fn progress(&mut self, _: &IntervalReport) {
+            self.1 += 1;
+        }
+        fn epoch_end(&mut self, summary: &EpochSummary, vectors: &Embeddings) {
+            assert!(vectors.data().iter().all(|x| x.is_finite()));
+            self.0.push(summary.loss);
+        }
+    }
+
+    #[test]
+    fn the_loss_falls_on_a_tiny_corpus_as_on_the_cpu() {
+        if gpu_or_skip().is_none() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("c.txt");
+        let text = "the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n";
+        std::fs::write(&corpus, text.repeat(300)).unwrap();
+        let data = crate::params::DataParams {
+            min_count: 1,
+            ..crate::params::DataParams::new(&corpus)
+        };
+        let (vocab, _) = Vocab::from_corpus(&corpus, false, 1, 0).unwrap();
+        for (arch, hs) in [
+            (Arch::SkipGram, false),
+            (Arch::Cbow, false),
+            (Arch::SkipGram, true),
+        ] {
+            let model = ModelParams {
+                arch,
+                hs,
+                negative: if hs { 0 } else { 5 },
+                dim: 16,
+                ..ModelParams::default()
+            };
+            let losses = |device| {
+                let params = TrainParams {
+                    epochs: 4,
+                    sample: 0.0,
+                    threads: 1,
+                    device,
+                    ..TrainParams::default()
+                };
+                let mut losses = Losses::default();
+                crate::train(&data, &model, &params, &vocab, &mut losses).unwrap();
+                assert!(losses.1 >= 4, "a tail report per epoch");
+                losses.0
+            };
+            let gpu = losses(crate::params::Device::Wgpu);
+            let cpu = losses(crate::params::Device::Cpu);
+            let what = format!("{arch:?} hs={hs}: gpu {gpu:?}, cpu {cpu:?}");
+            assert_eq!(gpu.len(), 4, "{what}");
+            assert!(gpu[3] < 0.95 * gpu[0], "the loss should fall: {what}");
+            assert!((gpu[3] - cpu[3]).abs() < 0.03 * cpu[3], "{what}");
+        }
+    }
+}
