@@ -68,9 +68,6 @@ pub(super) fn train_batch(
     let per_plane = comptime!(2 * dim + width as usize);
     let mut scratch = Shared::<[f32]>::new_slice(comptime!(per_plane * planes as usize));
     let lane = UNIT_POS_X as usize;
-    let lanes = comptime!(width as usize);
-    // The loops over a vector's elements are unrolled: lane `lane` takes `per_lane` of them.
-    let per_lane = comptime!(dim.div_ceil(width as usize));
     let grad = UNIT_POS_Y as usize * per_plane;
     let hidden = grad + dim;
     let partials = hidden + dim;
@@ -104,52 +101,24 @@ pub(super) fn train_batch(
                 }
             }
             for e in 0..pairs {
-                // The example's input vector into `hidden`, its gradient zeroed.
-                #[unroll]
-                for k in 0..per_lane {
-                    let i = lane + k * lanes;
-                    if i < dim {
-                        scratch[grad + i] = 0.0;
-                        scratch[hidden + i] = 0.0;
-                    }
-                }
                 let mut context = lo + e;
                 if context >= pos {
                     context += 1;
                 }
-                if comptime!(cbow) {
-                    for c in lo..hi + 1 {
-                        if c != pos {
-                            let row = tokens[c] as usize * dim;
-                            #[unroll]
-                            for k in 0..per_lane {
-                                let i = lane + k * lanes;
-                                if i < dim {
-                                    scratch[hidden + i] += input[row + i];
-                                }
-                            }
-                        }
-                    }
-                    if comptime!(cbow_mean) {
-                        let inv = 1.0f32 / f32::cast_from((hi - lo) as u32);
-                        #[unroll]
-                        for k in 0..per_lane {
-                            let i = lane + k * lanes;
-                            if i < dim {
-                                scratch[hidden + i] *= inv;
-                            }
-                        }
-                    }
-                } else {
-                    let row = tokens[context] as usize * dim;
-                    #[unroll]
-                    for k in 0..per_lane {
-                        let i = lane + k * lanes;
-                        if i < dim {
-                            scratch[hidden + i] = input[row + i];
-                        }
-                    }
-                }
+                load_input(
+                    &mut scratch,
+                    input,
+                    tokens,
+                    lo,
+                    hi,
+                    pos,
+                    context,
+                    grad,
+                    dim,
+                    width,
+                    cbow,
+                    cbow_mean,
+                );
                 // Hierarchical softmax: one logistic step per inner node on the word's path.
                 if comptime!(hs) {
                     let first = code_starts[word as usize] as usize;
@@ -157,26 +126,16 @@ pub(super) fn train_batch(
                     for node in first..last {
                         let code = codes[node];
                         let row = points[node] as usize * dim;
-                        let mut partial = 0.0f32;
-                        #[unroll]
-                        for k in 0..per_lane {
-                            let i = lane + k * lanes;
-                            if i < dim {
-                                partial += scratch[hidden + i] * output_hs[row + i];
-                            }
-                        }
-                        let mut f = 0.0f32;
-                        if comptime!(plane_ops) {
-                            f = plane_sum(partial);
-                        } else {
-                            scratch[partials + lane] = partial;
-                            sync_cube();
-                            #[unroll]
-                            for j in 0..lanes {
-                                f += scratch[partials + j];
-                            }
-                            sync_cube();
-                        }
+                        let f = dot(
+                            &mut scratch,
+                            output_hs,
+                            row,
+                            hidden,
+                            partials,
+                            dim,
+                            width,
+                            plane_ops,
+                        );
                         let mut x = f;
                         if code != 0 {
                             x = -f;
@@ -184,14 +143,7 @@ pub(super) fn train_batch(
                         loss_sum += neg_log_sigmoid(x);
                         if f.abs() < MAX_EXP {
                             let g = (1.0f32 - f32::cast_from(code) - sigmoid(f)) * alpha;
-                            #[unroll]
-                            for k in 0..per_lane {
-                                let i = lane + k * lanes;
-                                if i < dim {
-                                    scratch[grad + i] += g * output_hs[row + i];
-                                    output_hs[row + i] += g * scratch[hidden + i];
-                                }
-                            }
+                            update(&mut scratch, output_hs, row, g, grad, dim, width);
                         }
                     }
                 }
@@ -218,26 +170,16 @@ pub(super) fn train_batch(
                         }
                         if d == 0 || target != word {
                             let row = target as usize * dim;
-                            let mut partial = 0.0f32;
-                            #[unroll]
-                            for k in 0..per_lane {
-                                let i = lane + k * lanes;
-                                if i < dim {
-                                    partial += scratch[hidden + i] * output_neg[row + i];
-                                }
-                            }
-                            let mut f = 0.0f32;
-                            if comptime!(plane_ops) {
-                                f = plane_sum(partial);
-                            } else {
-                                scratch[partials + lane] = partial;
-                                sync_cube();
-                                #[unroll]
-                                for j in 0..lanes {
-                                    f += scratch[partials + j];
-                                }
-                                sync_cube();
-                            }
+                            let f = dot(
+                                &mut scratch,
+                                output_neg,
+                                row,
+                                hidden,
+                                partials,
+                                dim,
+                                width,
+                                plane_ops,
+                            );
                             let mut g = (label - sigmoid(f)) * alpha;
                             if f > MAX_EXP {
                                 g = (label - 1.0) * alpha;
@@ -249,48 +191,220 @@ pub(super) fn train_batch(
                                 x = -f;
                             }
                             loss_sum += neg_log_sigmoid(x);
-                            #[unroll]
-                            for k in 0..per_lane {
-                                let i = lane + k * lanes;
-                                if i < dim {
-                                    scratch[grad + i] += g * output_neg[row + i];
-                                    output_neg[row + i] += g * scratch[hidden + i];
-                                }
-                            }
+                            update(&mut scratch, output_neg, row, g, grad, dim, width);
                         }
                     }
                     state = draw;
                 }
                 count += 1;
-                // The gradient into the input vector(s).
-                if comptime!(cbow) {
-                    for c in lo..hi + 1 {
-                        if c != pos {
-                            let row = tokens[c] as usize * dim;
-                            #[unroll]
-                            for k in 0..per_lane {
-                                let i = lane + k * lanes;
-                                if i < dim {
-                                    input[row + i] += scratch[grad + i];
-                                }
-                            }
-                        }
-                    }
-                } else {
-                    let row = tokens[context] as usize * dim;
-                    #[unroll]
-                    for k in 0..per_lane {
-                        let i = lane + k * lanes;
-                        if i < dim {
-                            input[row + i] += scratch[grad + i];
-                        }
-                    }
-                }
+                apply_gradient(
+                    &scratch, input, tokens, lo, hi, pos, context, grad, dim, width, cbow,
+                );
             }
         }
         if lane == 0 {
             loss[sentence as usize] = loss_sum;
             examples[sentence as usize] = count;
+        }
+    }
+}
+
+/// Zeroes the example's gradient (`scratch[grad..]`) and puts its input vector after it: the
+/// vector of the context word at `context` (skip-gram), or the sum or mean of those at
+/// `lo..=hi` but `pos` (CBOW).
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[cube]
+fn load_input(
+    scratch: &mut Shared<[f32]>,
+    input: &mut [f32],
+    tokens: &[u32],
+    lo: usize,
+    hi: usize,
+    pos: usize,
+    context: usize,
+    grad: usize,
+    #[comptime] dim: usize,
+    #[comptime] width: u32,
+    #[comptime] cbow: bool,
+    #[comptime] cbow_mean: bool,
+) {
+    let lane = UNIT_POS_X as usize;
+    let lanes = comptime!(width as usize);
+    let per_lane = comptime!(dim.div_ceil(width as usize));
+    let hidden = grad + dim;
+    #[unroll]
+    for k in 0..per_lane {
+        let i = lane + k * lanes;
+        if i < dim {
+            scratch[grad + i] = 0.0;
+            scratch[hidden + i] = 0.0;
+        }
+    }
+    if comptime!(cbow) {
+        for c in lo..hi + 1 {
+            if c != pos {
+                add_row(scratch, hidden, input, tokens[c] as usize * dim, dim, width);
+            }
+        }
+        if comptime!(cbow_mean) {
+            let inv = 1.0f32 / f32::cast_from((hi - lo) as u32);
+            #[unroll]
+            for k in 0..per_lane {
+                let i = lane + k * lanes;
+                if i < dim {
+                    scratch[hidden + i] *= inv;
+                }
+            }
+        }
+    } else {
+        // Onto zeros: a copy.
+        add_row(
+            scratch,
+            hidden,
+            input,
+            tokens[context] as usize * dim,
+            dim,
+            width,
+        );
+    }
+}
+
+/// `scratch[at..at + dim] += source[row..row + dim]`, this lane's elements.
+#[cube]
+fn add_row(
+    scratch: &mut Shared<[f32]>,
+    at: usize,
+    source: &mut [f32],
+    row: usize,
+    #[comptime] dim: usize,
+    #[comptime] width: u32,
+) {
+    let lane = UNIT_POS_X as usize;
+    #[unroll]
+    for k in 0..comptime!(dim.div_ceil(width as usize)) {
+        let i = lane + k * comptime!(width as usize);
+        if i < dim {
+            scratch[at + i] += source[row + i];
+        }
+    }
+}
+
+/// `target[row..row + dim] += scratch[at..at + dim]`, this lane's elements.
+#[cube]
+fn add_to_row(
+    target: &mut [f32],
+    row: usize,
+    scratch: &Shared<[f32]>,
+    at: usize,
+    #[comptime] dim: usize,
+    #[comptime] width: u32,
+) {
+    let lane = UNIT_POS_X as usize;
+    #[unroll]
+    for k in 0..comptime!(dim.div_ceil(width as usize)) {
+        let i = lane + k * comptime!(width as usize);
+        if i < dim {
+            target[row + i] += scratch[at + i];
+        }
+    }
+}
+
+/// Adds the example's gradient to its input vector(s): the context word's (skip-gram), or every
+/// context word's (CBOW, the whole gradient to each, as word2vec.c does).
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[cube]
+fn apply_gradient(
+    scratch: &Shared<[f32]>,
+    input: &mut [f32],
+    tokens: &[u32],
+    lo: usize,
+    hi: usize,
+    pos: usize,
+    context: usize,
+    grad: usize,
+    #[comptime] dim: usize,
+    #[comptime] width: u32,
+    #[comptime] cbow: bool,
+) {
+    if comptime!(cbow) {
+        for c in lo..hi + 1 {
+            if c != pos {
+                add_to_row(input, tokens[c] as usize * dim, scratch, grad, dim, width);
+            }
+        }
+    } else {
+        add_to_row(
+            input,
+            tokens[context] as usize * dim,
+            scratch,
+            grad,
+            dim,
+            width,
+        );
+    }
+}
+
+/// The dot product of the example's input vector (`scratch[grad + dim..]`) with row `row` of
+/// `output`, the same value in every lane: a plane sum, or partial sums added through
+/// `scratch[partials..]` between two barriers, every lane in the same order.
+#[allow(clippy::too_many_arguments)]
+#[cube]
+fn dot(
+    scratch: &mut Shared<[f32]>,
+    // Read only; `&mut` because CubeCL does not lend a mutable buffer as a shared one.
+    output: &mut [f32],
+    row: usize,
+    hidden: usize,
+    partials: usize,
+    #[comptime] dim: usize,
+    #[comptime] width: u32,
+    #[comptime] plane_ops: bool,
+) -> f32 {
+    let lane = UNIT_POS_X as usize;
+    let lanes = comptime!(width as usize);
+    let mut partial = 0.0f32;
+    #[unroll]
+    for k in 0..comptime!(dim.div_ceil(width as usize)) {
+        let i = lane + k * lanes;
+        if i < dim {
+            partial += scratch[hidden + i] * output[row + i];
+        }
+    }
+    let mut f = 0.0f32;
+    if comptime!(plane_ops) {
+        f = plane_sum(partial);
+    } else {
+        scratch[partials + lane] = partial;
+        sync_cube();
+        #[unroll]
+        for j in 0..lanes {
+            f += scratch[partials + j];
+        }
+        sync_cube();
+    }
+    f
+}
+
+/// One output's SGD step on this lane's elements: the example's gradient collects `g·out`,
+/// then `out` moves by `g·input` (the input vector follows the gradient at `grad + dim`).
+#[cube]
+fn update(
+    scratch: &mut Shared<[f32]>,
+    output: &mut [f32],
+    row: usize,
+    g: f32,
+    grad: usize,
+    #[comptime] dim: usize,
+    #[comptime] width: u32,
+) {
+    let lane = UNIT_POS_X as usize;
+    let lanes = comptime!(width as usize);
+    #[unroll]
+    for k in 0..comptime!(dim.div_ceil(width as usize)) {
+        let i = lane + k * lanes;
+        if i < dim {
+            scratch[grad + i] += g * output[row + i];
+            output[row + i] += g * scratch[grad + dim + i];
         }
     }
 }
