@@ -2,7 +2,8 @@
 # One call that measures the encoder on a GPU, for the day one is lent: steady training tokens/s
 # and model-FLOPs utilisation (MFU) of ours (train.device = "wgpu", f32) and of PyTorch + HF
 # BertForMaskedLM (CUDA, f32, MLM head on masked positions), at the benchmark shape (4 layers,
-# 256 hidden) and BERT-base (12 layers, 768 hidden, 12 heads), sequence 128, printed as one table.
+# 256 hidden) and BERT-base (12 layers, 768 hidden, 12 heads), sequence 128, printed as one table;
+# then Word2Vec's GPU engine against its CPU engine and gensim on enwiki-10M (word2vec.sh).
 #
 #   experiments/gpu/build.sh      # here: stripped release binary + Vulkan loader into bin/
 #   experiments/gpu/run.sh        # there: < 10 min on an H100/H200 with nothing else installed
@@ -69,3 +70,5 @@ import sys; v = sorted(float(l.split()[1]) for l in sys.stdin); print(v[len(v) /
     done
 done
 cat "$W/table.txt"
+# Word2Vec: GPU engine vs CPU engine vs gensim, words/s and quality (word2vec.sh).
+BIN="$BIN" W="$W" "$HERE/word2vec.sh"
