@@ -69,10 +69,13 @@ for config in $CONFIGS; do
         python3 experiments/word2vec-vs-peers/gensim_train.py --corpus "$CORPUS" --out "$out.bin" \
             --sg $sg --alpha $alpha --epochs $epochs --threads "$CORES" > "$out.out" 2> "$out.log"
         "$BIN" eval --vectors "$out.bin" "${EVAL[@]}" --json > "$out.json"
-        # "EPOCH 0: training on 10000012 raw words (7231123 effective words) took 23.1s, …"
+        # Our words (vocabulary words before subsampling, from the CPU run) over gensim's
+        # training seconds ("EPOCH 0: training on … raw words (… effective words) took 23.1s").
+        words=$(grep '^epoch ' "$W/$config-cpu.log" | sed -E 's/.*examples, ([0-9]+) words.*/\1/' |
+            awk '{w += $1} END {print w}')
         wps=$(python3 -c 'import re, sys
-m = re.findall(r"training on (\d+) raw words .* took ([\d.]+)s", open(sys.argv[1]).read())
-print(sum(int(w) for w, _ in m) / max(sum(float(s) for _, s in m), 1e-9))' "$out.log")
+took = re.findall(r"training on \d+ raw words .* took ([\d.]+)s", open(sys.argv[1]).read())
+print(int(sys.argv[2]) / max(sum(map(float, took)), 1e-9))' "$out.log" "$words")
         row "$config" "gensim 4.4 ($CORES workers)" "${wps:-0}" "$out.json"
     else
         echo "$config: gensim is not installed here; its rows are missing" >> "$W/table.txt"

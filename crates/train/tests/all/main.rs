@@ -4,7 +4,7 @@
 mod cli_errors;
 #[cfg(feature = "encoder")]
 mod encoder_runs;
-#[cfg(feature = "encoder")]
+#[cfg(feature = "wgpu")]
 mod gpu_runs;
 mod queries;
 mod word2vec_runs;

@@ -7,8 +7,9 @@
 //! derived in [`maths`]; what a run fixes before it starts is in [`engine`]. With one thread, a
 //! run is a pure function of the corpus, the parameters and the seed.
 //!
-//! Module dependencies run one way: `mod` uses the others; `observer` uses `worker` and
-//! `engine`; `worker` uses `engine`, `hogwild` and `maths`; `engine` uses `maths`.
+//! Module dependencies run one way: `mod` uses the others; `gpu` (the GPU engine) uses
+//! `engine`, `observer` and `worker`; `observer` uses `worker` and `engine`; `worker` uses
+//! `engine`, `hogwild` and `maths`; `engine` uses `maths`.
 
 mod engine;
 #[cfg(feature = "wgpu")]
@@ -81,20 +82,24 @@ pub fn train(
     Ok(input)
 }
 
-/// Opens `device` before a run (a missing GPU is an error before any work) and says what it
-/// is, for the log and the run folder. A process opens its GPU once; training reuses it.
-pub fn open_device(device: Device) -> Result<common::AdapterInfo> {
+/// Opens `device` before a run and checks that it can train `model` (a missing GPU, or a model
+/// too large for it, is an error before any work), and says what it is, for the log and the run
+/// folder. A process opens its GPU once; training reuses it.
+pub fn open_device(device: Device, model: &ModelParams) -> Result<common::AdapterInfo> {
     match device {
         Device::Cpu => Ok(common::AdapterInfo::cpu("CPU", "Hogwild threads")),
         #[cfg(feature = "wgpu")]
-        Device::Wgpu => Ok(gpu::open()?),
+        Device::Wgpu => gpu::open(model),
         #[cfg(not(feature = "wgpu"))]
-        Device::Wgpu => Err(Error::Param(common::InvalidParam::new(
-            "train.device",
-            "wgpu",
-            "is not built into this program (build it with `--features wgpu`)",
-            "\"cpu\"",
-        ))),
+        Device::Wgpu => {
+            let _ = model; // only the GPU engine has limits of its own
+            Err(Error::Param(common::InvalidParam::new(
+                "train.device",
+                "wgpu",
+                "is not built into this program (build it with `--features wgpu`)",
+                "\"cpu\"",
+            )))
+        }
     }
 }
 

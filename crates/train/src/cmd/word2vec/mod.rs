@@ -24,7 +24,7 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
     // Evaluation sets are read now, so a bad one fails before hours of training, not after.
     let eval = EvalSets::read(&cfg)?;
     // The device too: a missing GPU is one line, before a run folder exists.
-    let adapter = word2vec::open_device(cfg.train.device).context("train.device")?;
+    let adapter = word2vec::open_device(cfg.train.device, &cfg.model).context("train.device")?;
     eprintln!("device: {adapter}");
     let (dir, mut tb) = create_run_folder(out, config_path, &cfg, &adapter)?;
     let vocab = build_vocabulary(&cfg.data, &dir)?;

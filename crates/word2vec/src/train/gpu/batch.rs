@@ -98,3 +98,78 @@ pub(super) struct Source<'a> {
     /// The sentence being read.
     pub(super) text: TokenBatch,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::{ModelParams, TrainParams};
+    use crate::vocab::Vocab;
+
+    /// A source over `text` with no subsampling, and its engine's vocabulary.
+    fn batches(text: &str, limits: Limits) -> Vec<Batch> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        std::fs::write(&path, text).unwrap();
+        let (vocab, _) = Vocab::from_corpus(&path, false, 1, 0).unwrap();
+        let train = TrainParams {
+            sample: 0.0,
+            ..TrainParams::default()
+        };
+        let engine = Engine::new(&vocab, &ModelParams::default(), &train);
+        let mut source = Source {
+            reader: CorpusReader::open(&path, false).unwrap(),
+            engine: &engine,
+            rng: Rng::new(1),
+            text: TokenBatch::default(),
+        };
+        let mut out = Vec::new();
+        let mut batch = Batch::default();
+        let mut done = 0;
+        while batch.fill(&mut source, done, 1000, limits).unwrap() {
+            done += batch.words;
+            out.push(batch.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn long_sentences_are_cut_and_lone_words_count_but_do_not_train() {
+        let limits = Limits {
+            tokens: 1000,
+            sentences: 1000,
+            sentence_tokens: 3,
+        };
+        // 7 words: pieces of 3, 3 and 1 (dropped); a one-word line is dropped too.
+        let b = batches("a b c d e f g\nh\ni j\n", limits);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].starts, [0, 3, 6, 8]);
+        assert_eq!(b[0].tokens.len(), 8);
+        assert_eq!(b[0].words, 10, "every vocabulary word counts");
+        assert_eq!(b[0].sentences(), 3);
+        // Pieces of one line share its learning rate; a later line's is lower.
+        assert_eq!(b[0].alphas[0], b[0].alphas[1]);
+        assert!(b[0].alphas[2] < b[0].alphas[1]);
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_token_or_sentence_limit() {
+        let text = "a b c\n".repeat(10);
+        let by_tokens = Limits {
+            tokens: 7,
+            sentences: 1000,
+            sentence_tokens: 1000,
+        };
+        let sizes: Vec<usize> = batches(&text, by_tokens)
+            .iter()
+            .map(Batch::sentences)
+            .collect();
+        assert_eq!(sizes, [3, 3, 3, 1]);
+        let by_sentences = Limits {
+            sentences: 4,
+            ..by_tokens
+        };
+        let b = batches(&text, by_sentences);
+        assert_eq!(b.iter().map(|b| b.words).sum::<u64>(), 30);
+        assert!(b.iter().all(|b| b.sentences() <= 4));
+    }
+}

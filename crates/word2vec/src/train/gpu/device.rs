@@ -24,6 +24,9 @@ pub(super) struct Gpu {
     pub(super) plane_ops: bool,
     /// Shared memory a cube may use, in bytes.
     pub(super) shared_bytes: usize,
+    /// Loop iterations an invocation may run in all, where the driver cuts them off silently:
+    /// software adapters (lavapipe).
+    pub(super) loop_limit: Option<usize>,
 }
 
 /// The process's GPU, opened once: cubecl refuses to initialise a runtime twice.
@@ -50,7 +53,11 @@ fn init() -> Result<Gpu, GpuError> {
     // 8 lanes measured fastest on lavapipe (17k words/s, against 9k with 4 and 12k with 32).
     let width = if plane_ops { min } else { max.clamp(8, 32) };
     let shared_bytes = hardware.max_shared_memory_size;
+    // llvmpipe's loop limiter (Mesa's gallivm: LP_MAX_TGSI_LOOP_ITERATIONS, 65,535), less a
+    // margin for the iterations the layout's estimate leaves out.
+    let loop_limit = (info.adapter_type == "Cpu").then_some(60_000);
     Ok(Gpu {
+        loop_limit,
         client,
         info,
         width,

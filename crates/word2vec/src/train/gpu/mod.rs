@@ -12,19 +12,20 @@
 mod batch;
 mod device;
 mod kernel;
+mod layout;
 #[cfg(test)]
 mod reference;
 mod tables;
 
 use std::time::Instant;
 
-use common::{AdapterInfo, GpuError};
+use common::AdapterInfo;
 use cubecl::prelude::*;
 use cubecl::server::Handle;
 
 use crate::corpus::{CorpusReader, TokenBatch};
 use crate::error::{Error, Result};
-use crate::params::Arch;
+use crate::params::{Arch, ModelParams};
 use crate::sampling::Rng;
 use crate::vectors::Embeddings;
 
@@ -33,15 +34,18 @@ use super::observer::{EpochSummary, IntervalReport, Observer};
 use super::worker::LossTotals;
 use batch::{Batch, Limits, Source};
 use device::Gpu;
+use layout::Layout;
 use tables::HostTables;
 
 /// Tokens per batch: enough sentences to fill a large GPU (an H100 holds ~8,000 planes at
 /// once), few enough that the learning rate and the host's reading keep up.
 const BATCH_TOKENS: usize = 1 << 18;
 
-/// Opens the GPU (once per process) and says what it is.
-pub fn open() -> Result<AdapterInfo, GpuError> {
-    device::open().map(|gpu| gpu.info)
+/// Opens the GPU (once per process), checks that it can train `model`, and says what it is.
+pub fn open(model: &ModelParams) -> Result<AdapterInfo> {
+    let gpu = device::open()?;
+    layout::planes(&gpu, model)?;
+    Ok(gpu.info)
 }
 
 /// What a GPU run keeps from epoch to epoch.
@@ -54,6 +58,13 @@ pub(super) struct GpuRun<'a> {
     pub(super) words_total: u64,
     /// Time between progress reports.
     pub(super) report_every: std::time::Duration,
+}
+
+/// The GPU, what lives on it for the run, and how batches are laid out on it.
+struct OnGpu {
+    gpu: Gpu,
+    resident: Resident,
+    layout: Layout,
 }
 
 /// The weights and tables on the GPU.
@@ -77,8 +88,19 @@ impl GpuRun<'_> {
         observer: &mut dyn Observer,
     ) -> Result<()> {
         let gpu = device::open()?;
-        let planes = self.planes(&gpu)?;
-        let resident = upload(&gpu, self.engine, input.data(), outputs);
+        let path = self.engine.huffman.as_ref().map_or(0, |h| {
+            (0..self.engine.vocab.len() as u32)
+                .map(|w| h.code(w).len())
+                .max()
+                .unwrap_or(0)
+        });
+        let rows = self.engine.vocab.len().max(outputs.hs.len() / input.dim());
+        let layout = Layout::new(&gpu, &self.engine.model, path, rows)?;
+        let on = OnGpu {
+            resident: upload(&gpu, self.engine, input.data(), outputs),
+            gpu,
+            layout,
+        };
         let start = Instant::now();
         let mut words_done = 0u64;
         for epoch in 1..=self.epochs {
@@ -92,19 +114,12 @@ impl GpuRun<'_> {
             let epoch_start = Instant::now();
             let before = words_done;
             let mut clock = Clock::new(epoch, self.epochs, start, words_done);
-            let totals = self.epoch(
-                &gpu,
-                &resident,
-                planes,
-                &mut source,
-                &mut words_done,
-                &mut clock,
-                observer,
-            )?;
+            let totals = self.epoch(&on, &mut source, &mut words_done, &mut clock, observer)?;
             clock.report(self, words_done, true, observer);
-            let bytes = gpu
+            let bytes = on
+                .gpu
                 .client
-                .read_one(resident.weights[0].0.clone())
+                .read_one(on.resident.weights[0].0.clone())
                 .map_err(gpu_error)?;
             input.data_mut().copy_from_slice(f32::from_bytes(&bytes));
             let summary = EpochSummary {
@@ -120,53 +135,10 @@ impl GpuRun<'_> {
         Ok(())
     }
 
-    /// Sentences per cube: as many planes as make 128 lanes (a cube of one 32-lane warp leaves
-    /// a GPU's schedulers idle), within the shared memory of a cube; one without plane
-    /// operations (a cube's barriers would wait on planes that train other sentences).
-    fn planes(&self, gpu: &Gpu) -> Result<u32> {
-        let per_plane = (2 * self.engine.model.dim + gpu.width as usize) * 4;
-        let fit = (gpu.shared_bytes / per_plane) as u32;
-        if fit == 0 {
-            return Err(Error::Gpu(format!(
-                "model.dim = {} needs {per_plane} bytes of shared memory per sentence; this GPU has {} (lower model.dim or use train.device = \"cpu\")",
-                self.engine.model.dim, gpu.shared_bytes
-            )));
-        }
-        if !gpu.plane_ops {
-            return Ok(1);
-        }
-        Ok((128 / gpu.width).clamp(1, fit))
-    }
-
-    /// The longest sentence a plane trains; longer ones are cut, as word2vec.c cuts at 1,000
-    /// words. Shorter where a sentence's loop iterations would pass 60,000: lavapipe (Mesa's
-    /// llvmpipe) ends every loop of a kernel invocation after 65,535 iterations in all, silently,
-    /// which would leave the end of long sentences untrained. The kernel unrolls its loops over
-    /// the vector and the negatives, so what remains per position is the loop over its pairs,
-    /// CBOW's two loops over the context, and hierarchical softmax's loop over the path.
-    fn sentence_tokens(&self) -> usize {
-        let model = &self.engine.model;
-        let path = self.engine.huffman.as_ref().map_or(0, |h| {
-            (0..self.engine.vocab.len() as u32)
-                .map(|w| h.code(w).len())
-                .max()
-                .unwrap_or(0)
-        });
-        let per_pair = 1 + path;
-        let per_position = match model.arch {
-            Arch::SkipGram => 1 + 2 * model.window * per_pair,
-            Arch::Cbow => 1 + 2 * (2 * model.window + 1) + per_pair,
-        };
-        (60_000 / per_position).clamp(2, 1000)
-    }
-
     /// One epoch: batches made on the host while the GPU trains the previous one.
-    #[allow(clippy::too_many_arguments)]
     fn epoch(
         &self,
-        gpu: &Gpu,
-        resident: &Resident,
-        planes: u32,
+        on: &OnGpu,
         source: &mut Source<'_>,
         words_done: &mut u64,
         clock: &mut Clock,
@@ -174,8 +146,8 @@ impl GpuRun<'_> {
     ) -> Result<LossTotals> {
         let limits = Limits {
             tokens: BATCH_TOKENS,
-            sentences: planes as usize * 65_535,
-            sentence_tokens: self.sentence_tokens(),
+            sentences: on.layout.batch_sentences,
+            sentence_tokens: on.layout.sentence_tokens,
         };
         let mut totals = LossTotals::default();
         let mut batch = Batch::default();
@@ -186,7 +158,7 @@ impl GpuRun<'_> {
             let more = batch.fill(source, queued_words, self.words_total, limits)?;
             queued_words += batch.words;
             if let Some(done) = in_flight.take() {
-                let sums = done.finish(gpu)?;
+                let sums = done.finish(&on.gpu)?;
                 *words_done += done.words;
                 totals.add(sums);
                 clock.interval.add(sums);
@@ -198,7 +170,15 @@ impl GpuRun<'_> {
             let seed = (Rng::new(self.engine.seed ^ (clock.epoch as u64) << 40 ^ index).next_u64()
                 >> 32) as u32;
             index += 1;
-            in_flight = Some(launch(gpu, resident, self.engine, &batch, seed, planes));
+            let planes = on.layout.planes;
+            in_flight = Some(launch(
+                &on.gpu,
+                &on.resident,
+                self.engine,
+                &batch,
+                seed,
+                planes,
+            ));
         }
     }
 }
@@ -499,14 +479,7 @@ mod tests {
             batch.alphas.push(0.025);
         }
         let resident = upload(&gpu, &engine, &input, &outputs);
-        let planes = GpuRun {
-            engine: &engine,
-            epochs: 1,
-            words_total: 1,
-            report_every: std::time::Duration::from_secs(1),
-        }
-        .planes(&gpu)
-        .unwrap();
+        let planes = layout::planes(&gpu, &model).unwrap();
         let done = launch(&gpu, &resident, &engine, &batch, 9, planes);
         let read = gpu.client.read_one(done.examples.clone()).unwrap();
         let got = u32::from_bytes(&read).to_vec();
