@@ -76,8 +76,8 @@ fn bad_configs_fail_with_one_line_naming_the_key() {
             &["model.arch", "`glove`", "`skipgram` or `cbow`"],
         ),
         (
-            &["--set", "train.device=wgpu"],
-            &["train.device = \"wgpu\" is not built for Word2Vec yet"],
+            &["--set", "train.device=\"tpu\""],
+            &["train.device", "`tpu`", "`cpu` or `wgpu`"],
         ),
         (
             &["--set", "model.negative=0"],

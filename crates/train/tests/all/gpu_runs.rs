@@ -212,7 +212,7 @@ fn word2vec_on_the_gpu_writes_what_a_cpu_run_writes_and_learns_as_much() {
             &["word2vec", "--config", cfg, "--out", device, "--set", &set],
         );
         assert!(o.status.success(), "{device}: {}", stderr(&o));
-        assert!(stderr(&o).starts_with("device: "), "{}", stderr(&o));
+        assert!(stderr(&o).contains("\ndevice: "), "{}", stderr(&o));
     }
     let files = |run: &str| {
         let mut names: Vec<String> = walk(&dir.join(run));
@@ -239,6 +239,23 @@ fn word2vec_on_the_gpu_writes_what_a_cpu_run_writes_and_learns_as_much() {
     );
     let analogy = scalars(&dir.join("wgpu"), "eval/analogy/q");
     assert_eq!(analogy.len(), 3, "an evaluation per epoch: {analogy:?}");
+    // A model the GPU engine cannot train is one line before any run folder exists.
+    let sets = ["train.device=\"wgpu\"", "model.negative=100"];
+    let o = run_in(
+        dir,
+        &[
+            "word2vec", "--config", cfg, "--out", "big", "--set", sets[0], "--set", sets[1],
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines().last().unwrap_or_default().starts_with(
+            "error: train.device: invalid parameter: model.negative = 100 is too many for the GPU engine"
+        ),
+        "{err}"
+    );
+    assert!(!dir.join("big").exists());
 }
 
 /// The files under `root`, as paths relative to it.

@@ -25,8 +25,8 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()
     let eval = EvalSets::read(&cfg)?;
     // The device too: a missing GPU is one line, before a run folder exists.
     let adapter = word2vec::open_device(cfg.train.device, &cfg.model).context("train.device")?;
-    eprintln!("device: {adapter}");
     let (dir, mut tb) = create_run_folder(out, config_path, &cfg, &adapter)?;
+    eprintln!("device: {adapter}");
     let vocab = build_vocabulary(&cfg.data, &dir)?;
     let (vectors, log_error) = train_vectors(&cfg, &vocab, &eval, &mut tb)?;
     write_vectors(&dir, &cfg, &vectors)?;
