@@ -106,13 +106,27 @@ impl Reporter<'_> {
     fn report(&self, state: &EpochState, since: Instant, words_since: u64) -> IntervalReport {
         let words_done = state.words_done.load(Ordering::Relaxed);
         let loss = state.take_interval().mean();
+        self.report_at(words_done, state.words_total, loss, since, words_since)
+    }
+
+    /// The report of the interval since `since`, when `words_since` words were done, now that
+    /// `words_done` of `words_total` are and the interval's mean loss is `loss` (also for the
+    /// GPU engine, which counts its words itself).
+    pub(super) fn report_at(
+        &self,
+        words_done: u64,
+        words_total: u64,
+        loss: Option<f64>,
+        since: Instant,
+        words_since: u64,
+    ) -> IntervalReport {
         let secs = since.elapsed().as_secs_f64();
         IntervalReport {
             epoch: self.epoch.0,
             epochs: self.epoch.1,
             words_done,
-            words_total: state.words_total,
-            alpha: self.engine.alpha_at(words_done, state.words_total),
+            words_total,
+            alpha: self.engine.alpha_at(words_done, words_total),
             loss,
             words_per_sec: (words_done - words_since) as f64 / secs,
             elapsed: self.run_start.elapsed(),

@@ -30,7 +30,7 @@ use crate::sampling::Rng;
 use crate::vectors::Embeddings;
 
 use super::engine::{Engine, OutputWeights};
-use super::observer::{EpochSummary, IntervalReport, Observer};
+use super::observer::{EpochSummary, Observer, Reporter};
 use super::worker::LossTotals;
 use batch::{Batch, Limits, Source};
 use device::Gpu;
@@ -94,7 +94,8 @@ impl GpuRun<'_> {
                 .max()
                 .unwrap_or(0)
         });
-        let rows = self.engine.vocab.len().max(outputs.hs.len() / input.dim());
+        let inner_nodes = self.engine.huffman.as_ref().map_or(0, |h| h.inner_nodes());
+        let rows = self.engine.vocab.len().max(inner_nodes);
         let layout = Layout::new(&gpu, &self.engine.model, path, rows)?;
         let on = OnGpu {
             resident: upload(&gpu, self.engine, input.data(), outputs),
@@ -113,9 +114,15 @@ impl GpuRun<'_> {
             };
             let epoch_start = Instant::now();
             let before = words_done;
-            let mut clock = Clock::new(epoch, self.epochs, start, words_done);
+            let reporter = Reporter {
+                engine: self.engine,
+                epoch: (epoch, self.epochs),
+                run_start: start,
+                every: self.report_every,
+            };
+            let mut clock = Clock::new(reporter, words_done);
             let totals = self.epoch(&on, &mut source, &mut words_done, &mut clock, observer)?;
-            clock.report(self, words_done, true, observer);
+            clock.report(words_done, self.words_total, true, observer);
             let bytes = on
                 .gpu
                 .client
@@ -141,7 +148,7 @@ impl GpuRun<'_> {
         on: &OnGpu,
         source: &mut Source<'_>,
         words_done: &mut u64,
-        clock: &mut Clock,
+        clock: &mut Clock<'_>,
         observer: &mut dyn Observer,
     ) -> Result<LossTotals> {
         let limits = Limits {
@@ -162,12 +169,13 @@ impl GpuRun<'_> {
                 *words_done += done.words;
                 totals.add(sums);
                 clock.interval.add(sums);
-                clock.report(self, *words_done, false, observer);
+                clock.report(*words_done, self.words_total, false, observer);
             }
             if !more {
                 return Ok(totals);
             }
-            let seed = (Rng::new(self.engine.seed ^ (clock.epoch as u64) << 40 ^ index).next_u64()
+            let seed = (Rng::new(self.engine.seed ^ (clock.reporter.epoch.0 as u64) << 40 ^ index)
+                .next_u64()
                 >> 32) as u32;
             index += 1;
             let planes = on.layout.planes;
@@ -301,22 +309,19 @@ fn launch(
     done
 }
 
-/// The progress clock of an epoch: when to report, and the loss since the last report.
-struct Clock {
-    epoch: usize,
-    epochs: usize,
-    run_start: Instant,
+/// The progress clock of an epoch: when to report, and the loss since the last report; the
+/// reports themselves are the CPU engine's ([`Reporter`]).
+struct Clock<'a> {
+    reporter: Reporter<'a>,
     last: Instant,
     last_words: u64,
     interval: LossTotals,
 }
 
-impl Clock {
-    fn new(epoch: usize, epochs: usize, run_start: Instant, words_done: u64) -> Self {
+impl<'a> Clock<'a> {
+    fn new(reporter: Reporter<'a>, words_done: u64) -> Self {
         Clock {
-            epoch,
-            epochs,
-            run_start,
+            reporter,
             last: Instant::now(),
             last_words: words_done,
             interval: LossTotals::default(),
@@ -324,22 +329,22 @@ impl Clock {
     }
 
     /// Reports the interval when it is due (or, at `tail`, when it trained anything).
-    fn report(&mut self, run: &GpuRun, words_done: u64, tail: bool, observer: &mut dyn Observer) {
-        let due = self.last.elapsed() >= run.report_every;
+    fn report(
+        &mut self,
+        words_done: u64,
+        words_total: u64,
+        tail: bool,
+        observer: &mut dyn Observer,
+    ) {
+        let due = self.last.elapsed() >= self.reporter.every;
         if !(due || tail && self.interval.examples > 0) {
             return;
         }
-        let secs = self.last.elapsed().as_secs_f64();
-        observer.progress(&IntervalReport {
-            epoch: self.epoch,
-            epochs: self.epochs,
-            words_done,
-            words_total: run.words_total,
-            alpha: run.engine.alpha_at(words_done, run.words_total),
-            loss: std::mem::take(&mut self.interval).mean(),
-            words_per_sec: (words_done - self.last_words) as f64 / secs,
-            elapsed: self.run_start.elapsed(),
-        });
+        let loss = std::mem::take(&mut self.interval).mean();
+        let report =
+            self.reporter
+                .report_at(words_done, words_total, loss, self.last, self.last_words);
+        observer.progress(&report);
         self.last = Instant::now();
         self.last_words = words_done;
     }
@@ -559,7 +564,7 @@ mod tests {
     struct Losses(Vec<f64>, usize);
 
     impl Observer for Losses {
-        fn progress(&mut self, _: &IntervalReport) {
+        fn progress(&mut self, _: &crate::IntervalReport) {
             self.1 += 1;
         }
         fn epoch_end(&mut self, summary: &EpochSummary, vectors: &Embeddings) {
