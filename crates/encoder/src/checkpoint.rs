@@ -161,8 +161,9 @@ pub fn verify(path: &Path) -> Result<Position, CheckpointError> {
 
 fn read_state(path: &Path) -> Result<State, CheckpointError> {
     let state_path = path.join(STATE);
-    let bytes = std::fs::read(&state_path).map_err(io(&state_path))?;
-    let state: State = serde_json::from_slice(&bytes)
+    // `order` takes ~11 bytes a training sequence: 256 MiB is 20 M sequences.
+    let text = common::read_text_bounded(&state_path, 256 << 20).map_err(io(&state_path))?;
+    let state: State = serde_json::from_str(&text)
         .map_err(|e| corrupt(&state_path, format!("not a checkpoint state: {e}")))?;
     if state.format != FORMAT {
         return Err(corrupt(
@@ -173,6 +174,10 @@ fn read_state(path: &Path) -> Result<State, CheckpointError> {
             ),
         ));
     }
+    state
+        .progress
+        .check_order()
+        .map_err(|e| corrupt(&state_path, format!("the data position is damaged: {e}")))?;
     for (file, expected) in [
         (path.join(MODEL), state.model_crc32c),
         (path.join(OPTIMIZER), state.optimizer_crc32c),

@@ -171,6 +171,14 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Where to train.
     pub device: DeviceKind,
+    /// A step whose loss or gradient norm is NaN or infinite is skipped (no update; counted in
+    /// TensorBoard's `train/skipped_steps`) instead of stopping the run with an error.
+    pub skip_nonfinite: bool,
+    /// Test hook, not a setting: the loss of this step is multiplied by NaN before the
+    /// backward pass, so the tests can show what a numerical fault does.
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub poison_step: Option<u64>,
 }
 
 impl Default for TrainConfig {
@@ -192,6 +200,8 @@ impl Default for TrainConfig {
             keep_checkpoints: 3,
             seed: 1,
             device: DeviceKind::Cpu,
+            skip_nonfinite: false,
+            poison_step: None,
         }
     }
 }
@@ -256,13 +266,14 @@ pub enum Schedule {
 /// Config keys that may change when a run is resumed: they do not change what the steps
 /// already taken mean (`train.steps` moves the end of the learning-rate schedule, to train
 /// further).
-pub const RESUMABLE_CHANGES: [&str; 6] = [
+pub const RESUMABLE_CHANGES: [&str; 7] = [
     "train.steps",
     "train.log_every",
     "train.eval_every",
     "train.checkpoint_every",
     "train.keep_checkpoints",
     "train.device",
+    "train.skip_nonfinite",
 ];
 
 impl Config {
@@ -279,45 +290,8 @@ impl Config {
     /// The keys whose values differ between `self` and `other`, other than
     /// [`RESUMABLE_CHANGES`], each as `key (old -> new)`: what a resumed run refuses.
     pub fn unresumable_changes(&self, other: &Config) -> Vec<String> {
-        let (old, new) = (flatten(self), flatten(other));
-        let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-        let show = |v: Option<&String>| v.map_or_else(|| "absent".to_string(), Clone::clone);
-        keys.into_iter()
-            .filter(|k| !RESUMABLE_CHANGES.contains(&k.as_str()) && old.get(*k) != new.get(*k))
-            .map(|k| format!("{k} ({} -> {})", show(old.get(k)), show(new.get(k))))
-            .collect()
+        common::changed_keys(self, other, &RESUMABLE_CHANGES)
     }
-}
-
-/// A config as `dotted.key -> value` pairs, to compare two of them key by key.
-fn flatten(cfg: &Config) -> std::collections::BTreeMap<String, String> {
-    fn walk(
-        prefix: &str,
-        value: &serde_json::Value,
-        out: &mut std::collections::BTreeMap<String, String>,
-    ) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            v => {
-                out.insert(prefix.to_string(), v.to_string());
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    // Serialising plain data to a JSON value cannot fail (no maps with non-string keys).
-    if let Ok(value) = serde_json::to_value(cfg) {
-        walk("", &value, &mut out);
-    }
-    out
 }
 
 impl DataConfig {

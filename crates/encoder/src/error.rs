@@ -47,6 +47,22 @@ pub enum Error {
     /// There are no training sequences.
     #[error("no training sequences")]
     NoTrainingData,
+    /// A step's loss or gradient norm was NaN or infinite, and `train.skip_nonfinite` is off;
+    /// the step was not applied.
+    #[error(
+        "step {step}: the {what} is {value} (not finite); the step was not applied. Lower train.lr, or set train.skip_nonfinite = true to skip such steps"
+    )]
+    NonFinite {
+        /// The step.
+        step: u64,
+        /// "loss" or "gradient norm".
+        what: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// The checkpoint's data position is damaged.
+    #[error("the checkpoint's data position is damaged: {0}")]
+    BadPosition(String),
     /// The checkpoint being resumed was made with another number of training sequences.
     #[error(
         "the checkpoint was made with {checkpoint} training sequences, but the data now gives {now}; the data changed"

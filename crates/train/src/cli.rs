@@ -35,7 +35,15 @@ pub struct RunArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train word vectors (skip-gram or CBOW) on a corpus
-    Word2vec(RunArgs),
+    Word2vec {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Continue the run in --out DIR from its checkpoint (the config may differ only in
+        /// train.epochs, train.threads, train.device, the logging and checkpoint settings,
+        /// [output] and [eval])
+        #[arg(long)]
+        resume: bool,
+    },
     /// Pretrain a BERT-style encoder with masked-language modelling
     Encoder {
         #[command(flatten)]

@@ -5,9 +5,11 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod fault_injection;
 pub mod first_error;
 pub mod progress;
 pub mod run;
+pub mod signals;
 pub mod tensorboard;
 
 use std::process::ExitCode;
@@ -51,6 +53,12 @@ pub fn main() -> ExitCode {
     };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<signals::Stopped>() => {
+            // Not a failure but not a finished run either: the signal's own exit code.
+            eprintln!("{}", one_line(&e.to_string()));
+            e.downcast_ref::<signals::Stopped>()
+                .map_or(ExitCode::FAILURE, |s| ExitCode::from(s.signal.exit_code()))
+        }
         Err(e) => {
             // One line: the context chain joined by ": ", never a backtrace (RUST_BACKTRACE is
             // set on these machines, and returning the error from main would print one).
@@ -69,7 +77,9 @@ const NO_ENCODER: &str = "this binary was built without the encoder; rebuild wit
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Word2vec(args) => cmd::word2vec::run(&args.config, &args.set, args.out.as_deref()),
+        Command::Word2vec { run, resume } => {
+            cmd::word2vec::run(&run.config, &run.set, run.out.as_deref(), resume)
+        }
         #[cfg(feature = "encoder")]
         Command::Encoder { run, resume } => {
             cmd::encoder::run(&run.config, &run.set, run.out.as_deref(), resume)

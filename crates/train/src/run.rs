@@ -21,6 +21,37 @@ pub fn write_config<T: Serialize>(dir: &Path, config: &T) -> Result<String> {
     Ok(text)
 }
 
+/// For `--resume`: the run folder `out` (which `--resume` needs) and the config its run
+/// started with, read from its `config.toml`, as `T`.
+pub fn resumed_config<T: serde::de::DeserializeOwned>(out: Option<&Path>) -> Result<(&Path, T)> {
+    let Some(dir) = out else {
+        anyhow::bail!("--resume needs --out DIR, the run folder to continue");
+    };
+    let config_path = dir.join(CONFIG_FILE);
+    if !config_path.exists() {
+        anyhow::bail!(
+            "--resume: {} holds no run ({} is missing)",
+            dir.display(),
+            config_path.display()
+        );
+    }
+    Ok((dir, crate::config::load(&config_path, &[])?))
+}
+
+/// For `--resume`: an error unless `changed` (the config keys that differ from the run's own,
+/// in `dir`) is empty; `allowed` are the keys that may change.
+pub fn refuse_changes(dir: &Path, changed: &[String], allowed: &[&str]) -> Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "--resume: the config differs from {} in {}; only {} may change when resuming",
+        dir.join(CONFIG_FILE).display(),
+        changed.join(", "),
+        allowed.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,6 +133,19 @@ impl CorpusReader {
         Ok(batch.len() > before)
     }
 
+    /// Skips the next `n` sentences (as [`CorpusReader::read_sentence`] splits them): where a
+    /// resumed run's epoch continues. Fewer left is not an error; the epoch then just ends.
+    pub fn skip_sentences(&mut self, n: u64) -> Result<()> {
+        let mut scratch = TokenBatch::default();
+        for _ in 0..n {
+            scratch.clear();
+            if !self.read_sentence(&mut scratch)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends the next sentence to `batch`. Returns false at the end of the corpus.
     pub fn read_sentence(&mut self, batch: &mut TokenBatch) -> Result<bool> {
         debug_assert_eq!(batch.tokens_in_open_sentence(), 0);
@@ -200,8 +213,13 @@ impl CorpusReader {
 
 /// word2vec.c splits on space, tab and newline; we accept every ASCII whitespace byte.
 #[inline]
+/// ASCII whitespace, and NUL: word2vec.c's C strings end a word there, and a run of NULs (a
+/// damaged or binary file) must not become a vocabulary word.
 fn is_separator(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\n' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
+    matches!(
+        byte,
+        b' ' | b'\n' | b'\t' | b'\r' | b'\x0b' | b'\x0c' | b'\0'
+    )
 }
 
 fn finish_token_into(
@@ -312,6 +330,21 @@ mod tests {
         let s = sentences(&mut r);
         assert_eq!(s[0][0].len(), MAX_TOKEN_BYTES - 1);
         assert_eq!(r.invalid_utf8_tokens(), 0);
+    }
+
+    #[test]
+    fn nul_bytes_separate_words_and_a_long_line_is_cut() {
+        let mut r = reader(b"a\0b \0\0\0 c\n\0\n", false);
+        assert_eq!(sentences(&mut r), vec![vec!["a", "b", "c"]]);
+        // 64 MB on one line with no whitespace at all: one token of MAX_TOKEN_BYTES, memory
+        // bounded by the token and sentence limits, not by the line.
+        let line = vec![b'x'; 64 << 20];
+        let mut r = reader(&line, false);
+        let s = sentences(&mut r);
+        assert_eq!(
+            (s.len(), s[0].len(), s[0][0].len()),
+            (1, 1, MAX_TOKEN_BYTES)
+        );
     }
 
     #[test]

@@ -56,6 +56,28 @@ pub enum Error {
     /// The GPU could not be opened (no adapter, no driver, not built in).
     #[error(transparent)]
     Device(#[from] common::GpuError),
+    /// The run stopped because its observer asked it to (a signal); its checkpoint, if it
+    /// keeps one, holds everything up to `words_done`.
+    #[error("stopped at {words_done} words{}", checkpoint.as_ref().map_or(String::new(), |p| format!("; the checkpoint is {}", p.display())))]
+    Stopped {
+        /// Vocabulary words read when it stopped.
+        words_done: u64,
+        /// The checkpoint written as it stopped.
+        checkpoint: Option<PathBuf>,
+    },
+    /// The loss became NaN or infinite (the learning rate is too high for the data, or the
+    /// weights were damaged); nothing was written after the fault.
+    #[error(
+        "the loss became NaN or infinite in epoch {epoch}, before {words_done} words; the last good checkpoint is {last_good}; lower train.alpha and resume from it"
+    )]
+    NonFinite {
+        /// The epoch it happened in.
+        epoch: usize,
+        /// Vocabulary words read when it was noticed.
+        words_done: u64,
+        /// The last checkpoint written, and at how many words (or "none").
+        last_good: String,
+    },
     /// The GPU failed while it trained (device lost, out of memory), or cannot serve the model.
     #[error("GPU: {0}")]
     Gpu(String),

@@ -207,7 +207,8 @@ pub struct AnalogySet {
 impl AnalogySet {
     /// Reads and checks `path`; a malformed line is an error naming the file and line.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text =
+            common::read_text_bounded(path, MAX_EVAL_BYTES).map_err(|e| Error::io(path, e))?;
         let mut sections: Vec<(String, Vec<[String; 4]>)> = Vec::new();
         let mut questions = 0;
         for (n, line) in text.lines().enumerate() {
@@ -219,13 +220,21 @@ impl AnalogySet {
                 sections.push((name.trim().to_string(), Vec::new()));
                 continue;
             }
-            let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
-            let Ok(q) = <[String; 4]>::try_from(words) else {
+            // At most one word past the four is looked at, whatever the line holds.
+            let mut words = line.split_whitespace();
+            let (Some(a), Some(b), Some(c), Some(d), None) = (
+                words.next(),
+                words.next(),
+                words.next(),
+                words.next(),
+                words.next(),
+            ) else {
                 return Err(Error::format(
                     path,
                     format!("line {}: expected 4 words", n + 1),
                 ));
             };
+            let q = [a, b, c, d].map(str::to_lowercase);
             let Some((_, section)) = sections.last_mut() else {
                 return Err(Error::format(
                     path,
@@ -242,6 +251,9 @@ impl AnalogySet {
     }
 }
 
+/// The largest evaluation file read (Google's analogy set is 600 KB, SimLex-999 20 KB).
+const MAX_EVAL_BYTES: u64 = 64 << 20;
+
 /// A word-pair similarity file (`word1 word2 score`, tabs or spaces; `#` starts a comment line),
 /// read and checked before any training starts. Words are lowercased.
 #[derive(Debug, Clone, PartialEq)]
@@ -252,15 +264,18 @@ pub struct SimilaritySet {
 impl SimilaritySet {
     /// Reads and checks `path`; a malformed line is an error naming the file and line.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text =
+            common::read_text_bounded(path, MAX_EVAL_BYTES).map_err(|e| Error::io(path, e))?;
         let mut pairs = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let parts: Vec<&str> = line.split(['\t', ' ']).filter(|p| !p.is_empty()).collect();
-            let [w1, w2, score] = parts[..] else {
+            let mut parts = line.split(['\t', ' ']).filter(|p| !p.is_empty());
+            let (Some(w1), Some(w2), Some(score), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
                 return Err(Error::format(
                     path,
                     format!("line {}: expected `word1 word2 score`", n + 1),
@@ -462,6 +477,19 @@ mod tests {
         std::fs::write(&path, "a b c d\n").unwrap();
         let e = AnalogySet::read(&path).unwrap_err().to_string();
         assert!(e.contains("line 1: question before"), "{e}");
+        // A hostile line is refused after five words, and invalid UTF-8 is placed.
+        let long = format!(": s\n{}\n", "w ".repeat(200_000));
+        std::fs::write(&path, long).unwrap();
+        let e = AnalogySet::read(&path).unwrap_err().to_string();
+        assert!(e.ends_with("line 2: expected 4 words"), "{e}");
+        std::fs::write(&path, b": s\na b c \xff\n").unwrap();
+        let e = AnalogySet::read(&path).unwrap_err().to_string();
+        assert!(e.contains("q.txt: line 2 (byte 10): invalid UTF-8"), "{e}");
+        let e = SimilaritySet::read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 2 (byte 10): invalid UTF-8"), "{e}");
+        std::fs::write(&path, "a b 1 2\n").unwrap();
+        let e = SimilaritySet::read(&path).unwrap_err().to_string();
+        assert!(e.contains("line 1: expected `word1 word2 score`"), "{e}");
     }
 
     #[test]

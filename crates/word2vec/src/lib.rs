@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+mod checkpoint;
 mod corpus;
 mod error;
 mod eval;
@@ -28,6 +29,7 @@ mod train;
 mod vectors;
 mod vocab;
 
+pub use checkpoint::{CHECKPOINT_FILE, Checkpoint, Progress, Weights};
 pub use corpus::{CorpusReader, MAX_SENTENCE_TOKENS, TokenBatch, check_corpus_path};
 pub use error::{Error, Result};
 pub use eval::{
@@ -37,6 +39,8 @@ pub use eval::{
 pub use huffman::Huffman;
 pub use params::{Arch, DataParams, Device, ModelParams, TrainParams};
 pub use sampling::{NegativeTable, Rng, keep_thresholds};
-pub use train::{EpochSummary, IntervalReport, Observer, open_device, train};
+pub use train::{
+    Checkpoints, EpochSummary, IntervalReport, Observer, open_device, train, train_checkpointed,
+};
 pub use vectors::{Embeddings, Format};
 pub use vocab::{CorpusStats, Vocab};

@@ -48,6 +48,16 @@ pub enum Device {
     Wgpu,
 }
 
+impl Device {
+    /// Its name in a config (`train.device`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Wgpu => "wgpu",
+        }
+    }
+}
+
 /// The corpus and how the vocabulary is drawn from it. `corpus` has no default, so this struct
 /// has [`DataParams::new`] instead of `Default`; the other fields' serde defaults come from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +200,15 @@ pub struct TrainParams {
     pub device: Device,
     /// Seconds between progress reports ([`crate::Observer::progress`]).
     pub log_every_secs: f64,
+    /// A run with a checkpoint file ([`crate::train_checkpointed`]) writes one at every
+    /// epoch's end and also after every this many words (a few minutes of work at CPU speed);
+    /// 0 = at epoch ends only.
+    pub checkpoint_every_words: u64,
+    /// Test hook, not a setting: the first batch after this many words gets a NaN in one input
+    /// vector, so the tests can show what a numerical fault does.
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub poison_at_words: Option<u64>,
 }
 
 impl Default for TrainParams {
@@ -202,6 +221,8 @@ impl Default for TrainParams {
             seed: 1,
             device: Device::Cpu,
             log_every_secs: 2.0,
+            checkpoint_every_words: 100_000_000,
+            poison_at_words: None,
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 /// corpus reader cuts tokens at 1000 bytes), so such a file is corrupt.
 const MAX_WORD_BYTES: usize = 10_000;
 
+/// Longest number accepted in a text vectors file (an f32 written in full is under 50 bytes).
+const MAX_NUMBER_BYTES: usize = 64;
+
 /// Dimensions above this are refused when reading (no real embedding has more; a larger header
 /// is corrupt).
 const MAX_DIM: usize = 100_000;
@@ -140,16 +143,22 @@ impl Embeddings {
         reader
             .take(1000)
             .read_line(&mut header)
-            .map_err(|e| Error::format(path, format!("header: {e}")))?;
+            .map_err(|e| Error::format(path, format!("line 1: {e}")))?;
         let (words, dim) = parse_header(&header).ok_or_else(|| {
             Error::format(
                 path,
                 format!(
                     "line 1: expected `<words> <dim>`, found {:?}",
-                    header.trim_end()
+                    header.trim_end().chars().take(80).collect::<String>()
                 ),
             )
         })?;
+        if dim == 0 || dim > MAX_DIM {
+            return Err(Error::format(
+                path,
+                format!("line 1: dimension {dim} is out of range (1..={MAX_DIM})"),
+            ));
+        }
         // The smallest possible record: binary, a 1-byte word, space, floats, no newline;
         // text, a 1-byte word and `dim` one-digit numbers each after a space.
         let min_record = match format {
@@ -157,9 +166,8 @@ impl Embeddings {
             Format::Text => 2 + 2 * dim as u64,
         };
         let body = size.saturating_sub(header.len() as u64);
-        if dim == 0
-            || dim > MAX_DIM
-            || (words as u64).saturating_mul(min_record) > body.saturating_add(1)
+        if (words as u64).saturating_mul(min_record) > body.saturating_add(1)
+            || words > u32::MAX as usize
         {
             return Err(Error::format(
                 path,
@@ -242,11 +250,12 @@ fn read_binary_records(
                 break;
             }
         }
-        reader.read_exact(&mut floats).map_err(|_| {
-            Error::format(
+        reader.read_exact(&mut floats).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => Error::format(
                 path,
                 format!("truncated: record {record} of {words} has fewer than {dim} numbers"),
-            )
+            ),
+            _ => Error::io(path, e),
         })?;
         out_words.push(String::from_utf8_lossy(&word).into_owned());
         data.extend(
@@ -266,13 +275,23 @@ fn read_text_records(
     out_words: &mut Vec<String>,
     data: &mut Vec<f32>,
 ) -> Result<()> {
+    // A line holds a word and `dim` numbers: anything longer is not a vectors file, and is
+    // refused before it is buffered whole.
+    let max_line = (MAX_WORD_BYTES + dim * MAX_NUMBER_BYTES + 2) as u64;
     let mut line = Vec::new();
     for i in 0..words {
         let line_no = i + 2;
         line.clear();
-        let n = reader
+        let n = (&mut *reader)
+            .take(max_line + 1)
             .read_until(b'\n', &mut line)
             .map_err(|e| Error::io(path, e))?;
+        if n as u64 > max_line {
+            return Err(Error::format(
+                path,
+                format!("line {line_no}: longer than {max_line} bytes"),
+            ));
+        }
         if n == 0 {
             return Err(Error::format(
                 path,
@@ -286,6 +305,12 @@ fn read_text_records(
         };
         let before = data.len();
         for part in parts {
+            if data.len() - before == dim {
+                return Err(Error::format(
+                    path,
+                    format!("line {line_no}: more than {dim} numbers after {word:?}"),
+                ));
+            }
             let x: f32 = part.parse().map_err(|_| {
                 Error::format(path, format!("line {line_no}: {part:?} is not a number"))
             })?;
@@ -349,7 +374,29 @@ mod tests {
     #[test]
     fn rejects_lying_headers_and_truncation_without_allocating() {
         let e = read_bytes(b"1000000000 1000000\nx ", Format::Binary).unwrap_err();
-        assert!(e.to_string().contains("header claims"), "{e}");
+        assert!(
+            e.to_string().contains("line 1: dimension 1000000 is out"),
+            "{e}"
+        );
+        // 10^12 words is an error, not an allocation; so is a dimension that overflows sizes.
+        let e = read_bytes(b"1000000000000 10\nx ", Format::Binary).unwrap_err();
+        assert!(
+            e.to_string().contains("header claims 1000000000000 words"),
+            "{e}"
+        );
+        let e = read_bytes(b"1 4611686018427387904\n", Format::Text).unwrap_err();
+        assert!(
+            e.to_string().contains("dimension 4611686018427387904"),
+            "{e}"
+        );
+        let e = read_bytes(b"1 2\na 1 2 3\n", Format::Text).unwrap_err();
+        assert!(e.to_string().contains("line 2: more than 2 numbers"), "{e}");
+        let mut long = b"1 2\na ".to_vec();
+        long.extend(std::iter::repeat_n(b'1', 1 << 20));
+        let e = read_bytes(&long, Format::Text).unwrap_err();
+        assert!(e.to_string().contains("line 2: longer than"), "{e}");
+        let e = read_bytes(b"\xff\xfe 2\n", Format::Text).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
         let e = read_bytes(b"99999999999999999999 5\n", Format::Text).unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
         let e = read_bytes(b"2 3\na 1 2 3\nbbbbb 1 2\n", Format::Text).unwrap_err();

@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use tokenizers::Tokenizer;
@@ -58,6 +58,16 @@ pub enum DataError {
         /// The fraction asked for.
         valid_fraction: f64,
     },
+    /// A token cache that is damaged (ids beyond the vocabulary, a torn id).
+    #[error("{}: byte {offset}: {message}", path.display())]
+    Cache {
+        /// The cache file.
+        path: PathBuf,
+        /// Where the first bad id starts.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// The corpus does not fill a single sequence.
     #[error("{}: {tokens} tokens do not fill one sequence of {seq_len}", path.display())]
     TooSmall {
@@ -86,10 +96,12 @@ pub fn token_stream(
     cache_dir: &Path,
 ) -> Result<Vec<u32>, DataError> {
     let cache = cache_dir.join(format!("tokens-{:016x}.u32", cache_key(corpus, tokenizer)?));
+    // A cache that is not whole ids all below the vocabulary size is damaged: made again.
+    let vocab = tokenizer.get_vocab_size(true);
     if let Ok(bytes) = std::fs::read(&cache)
-        && bytes.len() % 4 == 0
+        && let Ok(ids) = checked_ids(&cache, &bytes, vocab)
     {
-        return Ok(ids_from_bytes(&bytes));
+        return Ok(ids);
     }
     let ids = tokenize(corpus, tokenizer, special)?;
     std::fs::create_dir_all(cache_dir).map_err(io(cache_dir))?;
@@ -127,29 +139,37 @@ fn tokenize(
 ) -> Result<Vec<u32>, DataError> {
     let reader = common::open_text(corpus, 1 << 16).map_err(io(corpus))?;
     let mut ids = Vec::new();
-    let mut batch: Vec<String> = Vec::with_capacity(ENCODE_BATCH_LINES);
-    let mut lines = reader.split(b'\n');
+    // Pieces of lines (a long line comes in pieces, so memory does not grow with it), and
+    // whether each ends its line (a document: `[SEP]` follows).
+    let mut batch: Vec<(String, bool)> = Vec::with_capacity(ENCODE_BATCH_LINES);
+    let mut lines = common::bounded_lines(reader);
+    // Whether a document's first pieces were kept and its end not yet seen: a blank last
+    // piece must still end it.
+    let mut open = false;
     loop {
         batch.clear();
-        for line in lines.by_ref().take(ENCODE_BATCH_LINES) {
-            let line = String::from_utf8_lossy(&line.map_err(io(corpus))?).into_owned();
-            if !line.trim().is_empty() {
-                batch.push(line);
+        for piece in lines.by_ref().take(ENCODE_BATCH_LINES) {
+            let (text, ends_line) = piece.map_err(io(corpus))?;
+            if !text.trim().is_empty() || (open && ends_line) {
+                open = !ends_line;
+                batch.push((text, ends_line));
             }
         }
         if batch.is_empty() {
             break;
         }
-        let encodings =
-            tokenizer
-                .encode_batch(batch.clone(), false)
-                .map_err(|e| DataError::Tokenize {
-                    path: corpus.to_path_buf(),
-                    message: e.to_string(),
-                })?;
-        for e in encodings {
+        let texts: Vec<&str> = batch.iter().map(|(t, _)| t.as_str()).collect();
+        let encodings = tokenizer
+            .encode_batch(texts, false)
+            .map_err(|e| DataError::Tokenize {
+                path: corpus.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        for (e, (_, ends_line)) in encodings.iter().zip(&batch) {
             ids.extend_from_slice(e.get_ids());
-            ids.push(special.sep);
+            if *ends_line {
+                ids.push(special.sep);
+            }
         }
     }
     Ok(ids)
@@ -186,13 +206,31 @@ pub fn pack(
         .collect())
 }
 
-/// Reads a whole cache file (for tests and tools).
-pub fn read_ids(path: &Path) -> Result<Vec<u32>, DataError> {
+/// Reads a whole cache file (for tests and tools), checking its ids against `vocab`.
+pub fn read_ids(path: &Path, vocab: usize) -> Result<Vec<u32>, DataError> {
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(io(path))?;
-    Ok(ids_from_bytes(&bytes))
+    checked_ids(path, &bytes, vocab)
+}
+
+/// `bytes` as little-endian ids, each below `vocab`; else an error at the first bad byte.
+fn checked_ids(path: &Path, bytes: &[u8], vocab: usize) -> Result<Vec<u32>, DataError> {
+    let bad = |offset: usize, message: String| DataError::Cache {
+        path: path.to_path_buf(),
+        offset,
+        message,
+    };
+    if !bytes.len().is_multiple_of(4) {
+        let message = format!("{} bytes is not a whole number of ids", bytes.len());
+        return Err(bad(bytes.len() / 4 * 4, message));
+    }
+    let ids = ids_from_bytes(bytes);
+    match ids.iter().position(|&id| id as usize >= vocab) {
+        Some(i) => Err(bad(4 * i, format!("id {} is not below {vocab}", ids[i]))),
+        None => Ok(ids),
+    }
 }
 
 fn ids_from_bytes(bytes: &[u8]) -> Vec<u32> {
@@ -250,10 +288,30 @@ mod tests {
             .map(|e| e.unwrap().path())
             .collect();
         assert_eq!(files.len(), 1);
-        assert_eq!(read_ids(&files[0]).unwrap(), ids);
+        assert_eq!(read_ids(&files[0], 60).unwrap(), ids);
         // A second call reads the cache: prove it by planting different content there.
         std::fs::write(&files[0], 7u32.to_le_bytes()).unwrap();
         assert_eq!(token_stream(&corpus, &tok, &sp, &cache).unwrap(), vec![7]);
+        // A damaged cache (an id beyond the vocabulary, a torn id) is made again.
+        for damaged in [&u32::MAX.to_le_bytes()[..], &[1, 0, 0, 0, 9][..]] {
+            std::fs::write(&files[0], damaged).unwrap();
+            assert_eq!(token_stream(&corpus, &tok, &sp, &cache).unwrap(), ids);
+        }
+        std::fs::write(&files[0], [5, 0, 0, 0, 99, 0, 0, 0]).unwrap();
+        let e = read_ids(&files[0], 60).unwrap_err().to_string();
+        assert!(e.ends_with("byte 4: id 99 is not below 60"), "{e}");
+    }
+
+    #[test]
+    fn a_long_line_is_tokenized_in_pieces_with_one_sep() {
+        let dir = tempfile::tempdir().unwrap();
+        let (corpus, tok, sp) = setup(dir.path());
+        // 3 MB on one line: three pieces, one document.
+        let line = "the cat sat ".repeat(3 << 18);
+        std::fs::write(&corpus, format!("{line}\nthe\n")).unwrap();
+        let ids = tokenize(&corpus, &tok, &sp).unwrap();
+        assert_eq!(ids.iter().filter(|&&i| i == sp.sep).count(), 2);
+        assert_eq!(ids.len(), 3 * (3 << 18) + 3, "every word, once");
     }
 
     #[test]

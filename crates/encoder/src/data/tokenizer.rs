@@ -4,7 +4,6 @@
 //! `tokenizers` library loads as it is.
 
 use crate::config::{TokenizerConfig, TokenizerKind};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +44,21 @@ pub enum TokenizerError {
         path: PathBuf,
         /// The library's message.
         message: String,
+    },
+    /// A loaded tokenizer's ids are not `0..size`.
+    #[error(
+        "{}: token {token:?} has id {id}, but the vocabulary has {size} tokens (ids must be 0..{size})",
+        path.display()
+    )]
+    SparseIds {
+        /// The tokenizer file.
+        path: PathBuf,
+        /// The token with the id out of range.
+        token: String,
+        /// Its id.
+        id: u32,
+        /// Tokens in the vocabulary.
+        size: usize,
     },
     /// A loaded tokenizer lacks one of [`SPECIAL_TOKENS`].
     #[error("{}: the tokenizer has no {token} token", path.display())]
@@ -186,12 +200,32 @@ fn untrained(spec: &TokenizerConfig) -> tokenizers::Result<(Tokenizer, TrainerWr
     Ok((tokenizer, trainer))
 }
 
-/// Loads a `tokenizer.json` and checks it has the special tokens.
+/// The largest tokenizer.json read (HF's largest tokenizers are about 30 MB).
+const MAX_TOKENIZER_BYTES: u64 = 256 << 20;
+
+/// Loads a `tokenizer.json` and checks it has the special tokens and ids `0..vocab size` (the
+/// model has one embedding row per id: an id beyond them would index past the table).
 pub fn load_tokenizer(path: &Path) -> Result<(Tokenizer, SpecialIds), TokenizerError> {
-    let tokenizer = Tokenizer::from_file(path).map_err(|e| TokenizerError::Library {
+    let io = |cause| TokenizerError::Io {
         path: path.to_path_buf(),
-        message: common::one_line(&e.to_string()),
-    })?;
+        cause,
+    };
+    let text = common::read_text_bounded(path, MAX_TOKENIZER_BYTES).map_err(io)?;
+    let tokenizer =
+        Tokenizer::from_bytes(text.as_bytes()).map_err(|e| TokenizerError::Library {
+            path: path.to_path_buf(),
+            message: common::one_line(&e.to_string()),
+        })?;
+    let size = tokenizer.get_vocab_size(true);
+    let vocab = tokenizer.get_vocab(true);
+    if let Some((token, &id)) = vocab.iter().find(|(_, id)| **id as usize >= size) {
+        return Err(TokenizerError::SparseIds {
+            path: path.to_path_buf(),
+            token: token.clone(),
+            id,
+            size,
+        });
+    }
     let ids = special_ids(&tokenizer, path)?;
     Ok((tokenizer, ids))
 }
@@ -228,13 +262,15 @@ fn corpus_lines(
         path: path.to_path_buf(),
         cause,
     })?;
-    Ok(reader.split(b'\n').map_while(move |line| match line {
-        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) => {
-            *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-            None
-        }
-    }))
+    Ok(
+        common::bounded_lines(reader).map_while(move |line| match line {
+            Ok((text, _)) => Some(text),
+            Err(e) => {
+                *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                None
+            }
+        }),
+    )
 }
 
 #[cfg(test)]

@@ -95,6 +95,39 @@ pub struct MlmModel {
 }
 
 impl ModelShape {
+    /// Checks a shape read from `shape_file` before anything is allocated for it: its values
+    /// in their ranges, and a weights file at `weights` large enough for its token embeddings
+    /// (so a shape that claims 10^12 tokens is an error, not an allocation).
+    pub fn check_against(&self, shape_file: &Path, weights: &Path) -> Result<(), ModelError> {
+        let format = |message: String| ModelError::Format {
+            path: shape_file.to_path_buf(),
+            message,
+        };
+        self.model.validate().map_err(|e| format(e.to_string()))?;
+        if !(1..=1 << 24).contains(&self.vocab_size) || !(3..=8192).contains(&self.max_len) {
+            let (v, m) = (self.vocab_size, self.max_len);
+            return Err(format(format!(
+                "vocab_size {v} (allowed 1..=16777216) or max_len {m} (allowed 3..=8192) is out of range"
+            )));
+        }
+        let bytes = std::fs::metadata(weights)
+            .map_err(|source| ModelError::Io {
+                path: weights.to_path_buf(),
+                source,
+            })?
+            .len();
+        let needed = (self.vocab_size as u64) * (self.model.hidden as u64) * 4;
+        if needed > bytes {
+            return Err(format(format!(
+                "{} tokens of {} floats need {needed} bytes, but {} has {bytes}",
+                self.vocab_size,
+                self.model.hidden,
+                weights.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// The shape `[model]` describes, for a tokenizer of `vocab_size` tokens and sequences of
     /// up to `max_len` (`data.seq_len`).
     pub fn new(model: &ModelConfig, vocab_size: usize, max_len: usize) -> Self {
@@ -290,14 +323,16 @@ impl MlmModel {
     /// The model saved at `path` by [`save`](Self::save), its shape read from beside it.
     pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
         let shape_file = shape_path(path);
-        let bytes = std::fs::read(&shape_file).map_err(|source| ModelError::Io {
+        let text =
+            common::read_text_bounded(&shape_file, 1 << 20).map_err(|source| ModelError::Io {
+                path: shape_file.clone(),
+                source,
+            })?;
+        let shape: ModelShape = serde_json::from_str(&text).map_err(|e| ModelError::Format {
             path: shape_file.clone(),
-            source,
-        })?;
-        let shape: ModelShape = serde_json::from_slice(&bytes).map_err(|e| ModelError::Format {
-            path: shape_file,
             message: format!("not a model shape: {e}"),
         })?;
+        shape.check_against(&shape_file, path)?;
         shape.load(path, device)
     }
 

@@ -43,6 +43,10 @@ pub struct StepReport {
     pub grad_norm: f64,
     /// Tokens (sequence positions) in the step's micro-batches.
     pub tokens: usize,
+    /// Whether the step was skipped (a non-finite loss or gradient, `train.skip_nonfinite`).
+    pub skipped: bool,
+    /// Steps skipped so far in the run.
+    pub skipped_steps: u64,
 }
 
 /// What a checkpoint holds, borrowed from the loop.
@@ -127,6 +131,7 @@ fn start(
         let (checkpoint, now) = (position.order.len(), train.len());
         return Err(Error::DataChanged { checkpoint, now });
     }
+    position.check_order().map_err(Error::BadPosition)?;
     Ok((optimizer, position))
 }
 
@@ -151,6 +156,7 @@ pub fn pretrain(
         let sharded = ShardedStep {
             model: &model,
             ce: &ce,
+            poison: cfg.poison_step == Some(step),
             masker: &job.masker,
             shards: cfg.device.shards(cfg.shards),
             accum: cfg.grad_accum.max(1),
@@ -163,7 +169,12 @@ pub fn pretrain(
         let mut flow = ControlFlow::Continue(());
         if let Some(mut g) = gradient {
             let grad_norm = optim::clip_global_norm(&model, &mut g.grads, cfg.grad_clip);
-            model = optimizer.step(lr, model, g.grads);
+            let skipped = check_finite(step, g.loss, grad_norm, cfg.skip_nonfinite)?;
+            if skipped {
+                position.skipped_steps += 1;
+            } else {
+                model = optimizer.step(lr, model, g.grads);
+            }
             let (loss, tokens) = (g.loss, g.tokens);
             flow = observer.step(&StepReport {
                 step,
@@ -171,6 +182,8 @@ pub fn pretrain(
                 lr,
                 grad_norm,
                 tokens,
+                skipped,
+                skipped_steps: position.skipped_steps,
             });
         }
         // Stopping on request skips the evaluation but still saves where the run is, so no
@@ -206,6 +219,19 @@ pub fn pretrain(
     Ok(Outcome::Finished {
         model: Box::new(model),
     })
+}
+
+/// Whether step `step` must be skipped: its `loss` or `grad_norm` is not finite and `skip` is
+/// on. Not finite with `skip` off is an error; the step is then not applied either.
+fn check_finite(step: u64, loss: f64, grad_norm: f64, skip: bool) -> Result<bool, Error> {
+    let bad = [("loss", loss), ("gradient norm", grad_norm)]
+        .into_iter()
+        .find(|(_, v)| !v.is_finite());
+    match bad {
+        None => Ok(false),
+        Some(_) if skip => Ok(true),
+        Some((what, value)) => Err(Error::NonFinite { step, what, value }),
+    }
 }
 
 #[cfg(test)]
@@ -280,6 +306,57 @@ mod tests {
         assert!(
             (record.steps[4].lr - 1e-2).abs() < 1e-12,
             "warmup reaches the peak at step 5"
+        );
+    }
+
+    #[test]
+    fn a_nan_step_stops_the_run_or_is_skipped_and_counted() {
+        let sequences = Sequences {
+            train: (0..8).map(|i| vec![2, 5 + i % 4, 6, 7, 3]).collect(),
+            valid: Vec::new(),
+        };
+        let job = |config| Pretraining {
+            sequences: &sequences,
+            masker: Masker {
+                masking: masking(0.5, 10),
+                special: specials(),
+            },
+            config,
+        };
+        let device = Device::flex().autodiff();
+        let model = tiny_shape(10, 8, 8).init(&device);
+        let poisoned = TrainConfig {
+            poison_step: Some(2),
+            ..tiny_train(4, 2, 1, 10)
+        };
+        let e = pretrain(model.clone(), None, &job(&poisoned), &mut ())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                e,
+                Error::NonFinite {
+                    step: 2,
+                    what: "loss",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("step 2: the loss is NaN"), "{e}");
+        let skipping = TrainConfig {
+            skip_nonfinite: true,
+            ..poisoned
+        };
+        let mut record = Record::default();
+        let outcome = pretrain(model, None, &job(&skipping), &mut record).unwrap();
+        assert!(matches!(outcome, Outcome::Finished { .. }));
+        let skipped: Vec<bool> = record.steps.iter().map(|s| s.skipped).collect();
+        assert_eq!(skipped, [false, true, false, false]);
+        assert_eq!(record.steps[3].skipped_steps, 1);
+        assert!(
+            record.steps[2].loss.is_finite(),
+            "the weights were not poisoned"
         );
     }
 

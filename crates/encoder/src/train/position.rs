@@ -18,6 +18,9 @@ pub struct Position {
     pub order: Vec<u32>,
     /// Position in `order` of the next sequence to train on (`order.len()`: reshuffle first).
     pub cursor: usize,
+    /// Steps skipped because their loss or gradient was not finite (`train.skip_nonfinite`).
+    #[serde(default)]
+    pub skipped_steps: u64,
 }
 
 impl Position {
@@ -29,7 +32,21 @@ impl Position {
             rng: Rng::new(seed).state(),
             order: (0..sequences as u32).collect(),
             cursor: sequences,
+            skipped_steps: 0,
         }
+    }
+
+    /// Checks that `order` is a permutation of `0..order.len()` (a damaged one would index
+    /// past the sequences or train some twice an epoch); says where it is not.
+    pub fn check_order(&self) -> Result<(), String> {
+        let n = self.order.len();
+        let mut seen = vec![false; n];
+        for (k, &i) in self.order.iter().enumerate() {
+            if i as usize >= n || std::mem::replace(&mut seen[i as usize], true) {
+                return Err(format!("order[{k}] = {i} repeats or is not below {n}"));
+            }
+        }
+        Ok(())
     }
 
     /// The next micro-batch of `batch_size` sequences of `train` (all of them when there are

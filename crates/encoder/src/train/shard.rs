@@ -58,6 +58,8 @@ pub(super) struct ShardedStep<'a> {
     pub model: &'a MlmModel,
     /// The MLM loss.
     pub ce: &'a CrossEntropyLoss,
+    /// The test hook: multiply the loss by NaN before the backward pass.
+    pub poison: bool,
     /// Masks the batches.
     pub masker: &'a Masker,
     /// Row ranges per micro-batch.
@@ -160,6 +162,11 @@ impl ShardedStep<'_> {
                 let loss = self
                     .ce
                     .forward(model.mlm_logits(hidden, batch.at), batch.targets);
+                let loss = if self.poison {
+                    loss.mul_scalar(f64::NAN)
+                } else {
+                    loss
+                };
                 let value = loss.clone().into_scalar::<f32>() as f64 * share;
                 let loss = loss.mul_scalar(share / self.accum as f64);
                 Some((value, GradientsParams::from_grads(loss.backward(), &model)))
@@ -222,6 +229,7 @@ mod tests {
             let step = ShardedStep {
                 model: &model,
                 ce: &ce,
+                poison: false,
                 masker: &masker,
                 shards,
                 accum: 2,

@@ -32,6 +32,14 @@ pub fn run(run: &Path, text: &str, top: usize, device: &str, json: bool) -> Resu
         bail!("the text has no [MASK] token: {text:?}");
     }
     let shape = model.shape();
+    if tokenizer.get_vocab_size(true) != shape.vocab_size {
+        bail!(
+            "{}: {} tokens, but the model has {} rows: the two are not from one run",
+            run.tokenizer().display(),
+            tokenizer.get_vocab_size(true),
+            shape.vocab_size
+        );
+    }
     if ids.len() > shape.max_len && shape.model.positions == Positions::Learned {
         bail!(
             "the text is {} tokens with [CLS] and [SEP], longer than the model's data.seq_len = {}",

@@ -8,14 +8,20 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::de::DeserializeOwned;
 
 mod word2vec;
-pub use word2vec::Word2VecConfig;
+pub use word2vec::{RESUMABLE_CHANGES as WORD2VEC_RESUMABLE_CHANGES, Word2VecConfig};
 
 /// Reads `path`, applies the `--set KEY=VALUE` overrides and deserialises into `T`.
 pub fn load<T: DeserializeOwned>(path: &Path, overrides: &[String]) -> Result<T> {
-    let text = std::fs::read_to_string(path)
+    let text = common::read_text_bounded(path, MAX_CONFIG_BYTES)
         .with_context(|| format!("reading config {}", path.display()))?;
-    let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
-        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+    parse(&text, path, overrides)
+}
+
+/// Parses the config `text` (from `path`, for errors), applies the `--set KEY=VALUE`
+/// overrides and deserialises into `T`.
+pub fn parse<T: DeserializeOwned>(text: &str, path: &Path, overrides: &[String]) -> Result<T> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
         anyhow!(
             "{}: invalid TOML at line {line}, column {col}: {}",
             path.display(),
@@ -35,10 +41,19 @@ pub fn load<T: DeserializeOwned>(path: &Path, overrides: &[String]) -> Result<T>
     })
 }
 
+/// The largest config read: a real one is a few KB.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The line and column (in bytes, from 1) of byte `offset` of `text`, wherever it falls.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map_or(0, |p| p + 1) + 1;
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.len()
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, col)
 }
 

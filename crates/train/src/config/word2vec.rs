@@ -75,7 +75,29 @@ impl Default for W2vEval {
     }
 }
 
+/// The keys a resumed Word2Vec run may change: how long it trains, where and how fast, what it
+/// logs and writes; everything that shapes the vectors stays.
+pub const RESUMABLE_CHANGES: [&str; 11] = [
+    "train.epochs",
+    "train.threads",
+    "train.device",
+    "train.log_every_secs",
+    "train.checkpoint_every_words",
+    "output.binary",
+    "output.text",
+    "output.projector_words",
+    "eval.analogy",
+    "eval.similarity",
+    "eval.restrict",
+];
+
 impl Word2VecConfig {
+    /// The keys whose values differ between `self` and `other`, other than
+    /// [`RESUMABLE_CHANGES`], each as `key (old -> new)`: what a resumed run refuses.
+    pub fn unresumable_changes(&self, other: &Word2VecConfig) -> Vec<String> {
+        common::changed_keys(self, other, &RESUMABLE_CHANGES)
+    }
+
     /// Range-checks every value (the library's sections through their own `validate`, with the
     /// section prefixed to the key) and writes the architecture's default `train.alpha` into
     /// the config, so the run folder's config.toml says which rate was used.
@@ -214,6 +236,18 @@ mod tests {
         assert!(e.contains("bogus"), "{e}");
         let e = err("[data]\ncorpus = \n", &[]);
         assert!(e.contains("invalid TOML at line 2"), "{e}");
+        let e = err("[data]\ncorpus = \"\u{e9}\u{e9}\" x\n", &[]);
+        assert!(e.contains("invalid TOML at line 2, column 17"), "{e}");
+        let e = err(&format!("# {}\n", "x".repeat(2 << 20)), &[]);
+        assert!(
+            e.contains("reading config") && e.contains("larger than"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            load_str::<Word2VecConfig>("[data]\n\u{0}", &[]).unwrap_err()
+        );
+        assert!(e.contains("invalid TOML at line 2"), "{e}");
         let e = err(GOOD, &["model"]);
         assert!(e.contains("--set model") && e.contains("KEY=VALUE"), "{e}");
         let e = err(GOOD, &["model.dim.x=1"]);
@@ -282,6 +316,11 @@ restrict = 30000
         let c = w2v(OLD_RUN_CONFIG, &[]).unwrap();
         assert_eq!(c.model.arch, Arch::Cbow);
         assert_eq!(c.train.alpha, Some(0.05));
-        assert_eq!(toml::to_string_pretty(&c).unwrap(), OLD_RUN_CONFIG);
+        // Keys added since are written back with their defaults.
+        let now = OLD_RUN_CONFIG.replace(
+            "log_every_secs = 2.0\n",
+            "log_every_secs = 2.0\ncheckpoint_every_words = 100000000\n",
+        );
+        assert_eq!(toml::to_string_pretty(&c).unwrap(), now);
     }
 }

@@ -260,34 +260,51 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("resuming from"), "{}", stderr(&o));
 
-    // Ctrl-C (SIGINT) saves a checkpoint of the step it stopped after, then exits non-zero.
-    let child = encoder_command(dir, "int", &[])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let first = dir.join("int/checkpoints/step-20");
-    while !first.exists() && started.elapsed().as_secs() < 240 {
-        std::thread::sleep(std::time::Duration::from_millis(1));
+    // SIGINT (Ctrl-C) and SIGTERM save a checkpoint of the step the run stopped after, say how to
+    // continue, and exit with the shell's code for the signal; a second signal exits at once.
+    for (run_name, signals, code) in [
+        ("int", &["-INT"][..], 130),
+        ("term", &["-TERM"][..], 143),
+        ("twice", &["-INT", "-INT"][..], 130),
+    ] {
+        let child = encoder_command(dir, run_name, &[])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let first = dir.join(run_name).join("checkpoints/step-20");
+        while !first.exists() && started.elapsed().as_secs() < 240 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        for signal in signals {
+            let sent = Command::new("kill")
+                .args([*signal, &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "{run_name}: {}", stderr(&o));
+        if signals.len() == 1 {
+            let last_line = stderr(&o).lines().last().unwrap_or_default().to_string();
+            let name = if code == 130 { "SIGINT" } else { "SIGTERM" };
+            assert!(
+                last_line.starts_with(&format!("stopped by {name}; step "))
+                    && last_line.contains("continue with: train encoder --config")
+                    && last_line.ends_with(&format!("--out {run_name} --resume")),
+                "{last_line}"
+            );
+            let steps_done = curve_len(&dir.join(run_name));
+            assert!(
+                dir.join(run_name)
+                    .join(format!("checkpoints/step-{steps_done}/state.json"))
+                    .is_file(),
+                "no checkpoint of step {steps_done}: {}",
+                stderr(&o)
+            );
+        }
+        let o = run(run_name, &["--resume"]);
+        assert!(o.status.success(), "{run_name}: {}", stderr(&o));
     }
-    let interrupt = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupt.success());
-    let o = child.wait_with_output().unwrap();
-    assert!(!o.status.success());
-    let last_line = stderr(&o).lines().last().unwrap_or_default().to_string();
-    assert!(last_line.contains("interrupted;"), "{}", stderr(&o));
-    let steps_done = curve_len(&dir.join("int"));
-    assert!(
-        dir.join(format!("int/checkpoints/step-{steps_done}"))
-            .join("state.json")
-            .is_file(),
-        "no checkpoint of step {steps_done}: {}",
-        stderr(&o)
-    );
-    let o = run("int", &["--resume"]);
-    assert!(o.status.success(), "{}", stderr(&o));
 
     // TensorBoard keeps the last value logged for a step: the resumed run's, from its newest
     // checkpoint on. That curve is the uninterrupted one, value for value.
@@ -302,7 +319,9 @@ fn a_killed_run_resumes_from_its_newest_checkpoint_and_continues_the_same_curve(
         let whole = curve("whole", tag);
         assert!(!whole.is_empty());
         assert_eq!(whole, curve("cut", tag), "{tag}");
-        assert_eq!(whole, curve("int", tag), "{tag}");
+        for stopped in ["int", "term", "twice"] {
+            assert_eq!(whole, curve(stopped, tag), "{tag}: {stopped}");
+        }
     }
     let mask = |run: &str| {
         let o = train(
@@ -358,6 +377,47 @@ fn a_missing_or_corrupt_checkpoint_is_a_one_line_error() {
     std::fs::write(dir.join("run/checkpoints/step-4/state.json"), "{").unwrap();
     let e = resume("train.steps=8");
     assert!(e.contains("state.json"), "{e}");
+    // A state whose sequence order is damaged (it parses, and its checksums are right).
+    let state_path = dir.join("run/checkpoints/step-2/state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    state["progress"]["order"][0] = serde_json::json!(999_999);
+    std::fs::write(&state_path, state.to_string()).unwrap();
+    std::fs::remove_dir_all(dir.join("run/checkpoints/step-4")).unwrap();
+    let e = resume("train.steps=8");
+    assert!(
+        e.contains("order[0] = 999999 repeats or is not below"),
+        "{e}"
+    );
+    // A model.json that claims 10^12 tokens, and a tokenizer.json with an id past its
+    // vocabulary: one line each from fill-mask, nothing allocated for them.
+    let fill_mask = || {
+        let o = train(dir, &["fill-mask", "--run", "run", "the [MASK] eats"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        stderr(&o)
+    };
+    let shape_path = dir.join("run/model.json");
+    let good_shape = std::fs::read_to_string(&shape_path).unwrap();
+    let mut shape: serde_json::Value = serde_json::from_str(&good_shape).unwrap();
+    shape["vocab_size"] = serde_json::json!(1_000_000_000_000u64);
+    std::fs::write(&shape_path, shape.to_string()).unwrap();
+    let e = fill_mask();
+    assert!(
+        e.contains("model.json") && e.contains("vocab_size 1000000000000"),
+        "{e}"
+    );
+    std::fs::write(&shape_path, good_shape).unwrap();
+    let tokenizer_path = dir.join("run/tokenizer.json");
+    let mut tokenizer: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&tokenizer_path).unwrap()).unwrap();
+    tokenizer["model"]["vocab"]["the"] = serde_json::json!(999_999);
+    std::fs::write(&tokenizer_path, tokenizer.to_string()).unwrap();
+    let e = fill_mask();
+    assert!(
+        e.contains("tokenizer.json: token \"the\" has id 999999"),
+        "{e}"
+    );
     // No checkpoint at all.
     std::fs::remove_dir_all(dir.join("run/checkpoints")).unwrap();
     let e = resume("train.steps=8");

@@ -17,8 +17,9 @@ fn write_tiny_config(dir: &Path) {
 }
 
 /// `train ARGS...` in `dir`, its caches inside `dir` (the Mesa shader cache shared by the tests).
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_train"))
+fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_train"));
+    command
         .args(args)
         .current_dir(dir)
         .env("XDG_CACHE_HOME", dir.join("cache"))
@@ -29,7 +30,13 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
         // lavapipe compiles every candidate autotune tries: the least tuning is the fastest test.
         .env("CUBECL_AUTOTUNE_LEVEL", "minimal")
         .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-        .env("RUST_BACKTRACE", "1")
+        .env("RUST_BACKTRACE", "1");
+    command
+}
+
+/// Runs `train ARGS...` in `dir` to its end, as [`command_in`] sets it up.
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    command_in(dir, args)
         .output()
         .expect("the train binary runs")
 }
@@ -256,6 +263,43 @@ fn word2vec_on_the_gpu_writes_what_a_cpu_run_writes_and_learns_as_much() {
         "{err}"
     );
     assert!(!dir.join("big").exists());
+}
+
+/// A Word2Vec GPU run stopped by SIGINT mid-epoch saves the GPU's weights and its corpus
+/// position, and `--resume` finishes it on the GPU; a finished GPU run is extended by another
+/// epoch; a CPU checkpoint taken at an epoch's end continues on the GPU.
+#[test]
+fn word2vec_on_the_gpu_stops_with_a_checkpoint_and_resumes() {
+    if !have_vulkan() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let corpus = cluster_corpus(dir, 20_000);
+    let cfg = write_config(
+        dir,
+        &corpus,
+        "device = \"wgpu\"\ncheckpoint_every_words = 0\n",
+    );
+    let cfg = cfg.to_str().unwrap();
+    let args = ["word2vec", "--config", cfg, "--out", "int"];
+    let child = spawn(command_in(dir, &args));
+    wait_for(&dir.join("int/checkpoint.w2v"));
+    kill(&child, "-INT");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let saved = word2vec::Checkpoint::read(&dir.join("int/checkpoint.w2v")).unwrap();
+    assert!(saved.progress.words_done > 0 && saved.progress.epoch <= 3);
+    let o = run_in(dir, &[&args[..], &["--resume"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_clusters(&dir.join("int/vectors.bin"), "resumed on the GPU");
+    let more = ["--resume", "--set", "train.epochs=4"];
+    let o = run_in(dir, &[&args[..], &more].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(scalars(&dir.join("int"), "train/epoch_loss").len(), 4);
+    let cpu = ["--set", "train.device=\"cpu\"", "--set", "train.epochs=5"];
+    let o = run_in(dir, &[&args[..], &["--resume"], &cpu].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// The files under `root`, as paths relative to it.

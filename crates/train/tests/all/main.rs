@@ -4,13 +4,15 @@
 mod cli_errors;
 #[cfg(feature = "encoder")]
 mod encoder_runs;
+mod faults;
 #[cfg(feature = "wgpu")]
 mod gpu_runs;
 mod queries;
 mod word2vec_runs;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use train::tensorboard::read_events;
 
@@ -22,6 +24,29 @@ pub fn train(dir: &Path, args: &[&str]) -> Output {
         .env("RUST_BACKTRACE", "1")
         .output()
         .expect("the train binary runs")
+}
+
+/// Starts `command` with stderr captured.
+pub fn spawn(mut command: Command) -> Child {
+    command.stderr(Stdio::piped()).spawn().unwrap()
+}
+
+/// Waits (up to four minutes) until `path` exists.
+pub fn wait_for(path: &Path) {
+    let started = Instant::now();
+    while !path.exists() {
+        assert!(started.elapsed() < Duration::from_secs(240), "{path:?}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Sends `signal` (`-INT`, `-TERM`, `-KILL`) to `child`.
+pub fn kill(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
 }
 
 /// stderr as text.

@@ -30,6 +30,8 @@ pub(super) struct Engine<'v> {
     pub(super) tables: SigmoidTables,
     /// The vocabulary being trained.
     pub(super) vocab: &'v Vocab,
+    /// The test hook of [`TrainParams::poison_at_words`].
+    pub(super) poison_at: Option<u64>,
 }
 
 impl<'v> Engine<'v> {
@@ -44,6 +46,7 @@ impl<'v> Engine<'v> {
             huffman: model.hs.then(|| Huffman::new(vocab.counts())),
             tables: SigmoidTables::new(),
             vocab,
+            poison_at: train.poison_at_words,
         }
     }
 

@@ -57,6 +57,9 @@ impl SigmoidTables {
             0.0
         } else if x <= -MAX_EXP {
             -x as f64
+        } else if x.is_nan() {
+            // Kept, not looked up: the run's loss check must see a numerical fault.
+            f64::NAN
         } else {
             self.neg_log_sigmoid[grid_index(x)] as f64
         }
@@ -157,6 +160,8 @@ mod tests {
         assert!((t.loss(0.0) - 2f64.ln()).abs() < 0.01);
         assert_eq!(t.loss(7.0), 0.0);
         assert_eq!(t.loss(-7.0), 7.0);
+        assert!(t.loss(f32::NAN).is_nan());
+        assert_eq!(t.loss(f32::NEG_INFINITY), f64::INFINITY);
         assert_eq!(t.gradient(7.0, 1.0, 0.5), 0.0);
         assert_eq!(t.gradient(-7.0, 1.0, 0.5), 0.5);
         assert!((t.gradient(0.0, 0.0, 1.0) + 0.5).abs() < 0.01);

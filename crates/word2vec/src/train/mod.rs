@@ -7,9 +7,15 @@
 //! derived in [`maths`]; what a run fixes before it starts is in [`engine`]. With one thread, a
 //! run is a pure function of the corpus, the parameters and the seed.
 //!
+//! An epoch runs in stretches: the workers pause after their current batch when a checkpoint
+//! is due (`train.checkpoint_every_words`), when the observer asks for a stop (a signal), or
+//! when the loss stops being finite; the weights, the corpus position and each worker's
+//! generator are then saved ([`saver`]), and the next stretch goes on from exactly there. So
+//! a one-thread run resumed from any checkpoint ends with the vectors of an uninterrupted one.
+//!
 //! Module dependencies run one way: `mod` uses the others; `gpu` (the GPU engine) uses
-//! `engine`, `observer` and `worker`; `observer` uses `worker` and `engine`; `worker` uses
-//! `engine`, `hogwild` and `maths`; `engine` uses `maths`.
+//! `engine`, `observer`, `saver` and `worker`; `observer` uses `worker` and `engine`; `worker`
+//! uses `engine`, `hogwild` and `maths`; `engine` uses `maths`.
 
 mod engine;
 #[cfg(feature = "wgpu")]
@@ -17,27 +23,33 @@ mod gpu;
 mod hogwild;
 mod maths;
 mod observer;
+mod saver;
 mod worker;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::{self, Progress};
 use crate::corpus::CorpusReader;
 use crate::error::{Error, Result};
 use crate::params::{DataParams, Device, ModelParams, TrainParams};
+use crate::sampling::Rng;
 use crate::vectors::Embeddings;
 use crate::vocab::Vocab;
 
 use engine::{Engine, OutputWeights};
 use hogwild::HogwildMatrix;
-use worker::{EpochState, Weights, Worker};
+use worker::{EpochState, LossTotals, Weights, Worker};
 
 use observer::Reporter;
 pub use observer::{EpochSummary, IntervalReport, Observer};
+use saver::Saver;
 
 /// Trains vectors for `vocab` on the corpus of `data`, reading it once per epoch, and returns
 /// the input vectors (word2vec's result). The parameters are validated first; `observer` hears
-/// of progress every `train.log_every_secs` and after every epoch.
+/// of progress every `train.log_every_secs` and after every epoch. No checkpoints are kept:
+/// see [`train_checkpointed`].
 pub fn train(
     data: &DataParams,
     model: &ModelParams,
@@ -45,41 +57,45 @@ pub fn train(
     vocab: &Vocab,
     observer: &mut dyn Observer,
 ) -> Result<Embeddings> {
-    data.validate()?;
-    model.validate()?;
-    train.validate()?;
-    if vocab.is_empty() {
-        return Err(Error::InvalidParameter("the vocabulary is empty".into()));
-    }
-    let engine = Engine::new(vocab, model, train);
-    let run = Run {
-        engine: &engine,
+    let job = Job {
         data,
-        threads: train.effective_threads(),
-        epochs: train.epochs,
-        words_done: AtomicU64::new(0),
-        words_total: vocab.total() * train.epochs as u64,
-        start: Instant::now(),
-        report_every: train.report_every(),
+        model,
+        train,
+        vocab,
     };
-    let mut input = Embeddings::new(vocab.words().to_vec(), model.dim, engine.init_input()?)?;
-    let mut outputs = engine.init_outputs()?;
-    #[cfg(feature = "wgpu")]
-    if train.device == Device::Wgpu {
-        let run = gpu::GpuRun {
-            engine: &engine,
-            epochs: train.epochs,
-            words_total: run.words_total,
-            report_every: run.report_every,
-        };
-        run.train(&data.corpus, data.lowercase, &mut input, &outputs, observer)?;
-        return Ok(input);
-    }
-    for epoch in 1..=train.epochs {
-        let summary = run.epoch(epoch, &mut input, &mut outputs, observer)?;
-        observer.epoch_end(&summary, &input);
-    }
-    Ok(input)
+    job.run(None, None, observer)
+}
+
+/// Where a run keeps its checkpoint, and the checkpoint it continues from.
+#[derive(Debug)]
+pub struct Checkpoints {
+    /// The checkpoint file (a run folder's [`CHECKPOINT_FILE`](crate::CHECKPOINT_FILE)),
+    /// replaced at every epoch's end, every `train.checkpoint_every_words` and when the
+    /// observer asks the run to stop.
+    pub path: PathBuf,
+    /// The checkpoint to continue (its vocabulary must be the `vocab` given with it).
+    pub resume: Option<(Progress, checkpoint::Weights)>,
+}
+
+/// [`train`] with checkpoints: a run that stops (a signal through
+/// [`Observer::stop_requested`], a crash, a kill) continues from its last checkpoint. With one
+/// thread, a resumed run ends with the same vectors, bit for bit, as one never interrupted.
+/// A stop ends with [`Error::Stopped`] once the checkpoint is written.
+pub fn train_checkpointed(
+    data: &DataParams,
+    model: &ModelParams,
+    train: &TrainParams,
+    vocab: &Vocab,
+    checkpoints: Checkpoints,
+    observer: &mut dyn Observer,
+) -> Result<Embeddings> {
+    let job = Job {
+        data,
+        model,
+        train,
+        vocab,
+    };
+    job.run(Some(&checkpoints.path), checkpoints.resume, observer)
 }
 
 /// Opens `device` before a run and checks that it can train `model` (a missing GPU, or a model
@@ -103,6 +119,165 @@ pub fn open_device(device: Device, model: &ModelParams) -> Result<common::Adapte
     }
 }
 
+/// What a run is asked to do.
+struct Job<'a> {
+    data: &'a DataParams,
+    model: &'a ModelParams,
+    train: &'a TrainParams,
+    vocab: &'a Vocab,
+}
+
+impl Job<'_> {
+    /// Validates the job, starts or resumes its weights, and trains them epoch by epoch.
+    fn run(
+        &self,
+        checkpoint: Option<&Path>,
+        resume: Option<(Progress, checkpoint::Weights)>,
+        observer: &mut dyn Observer,
+    ) -> Result<Embeddings> {
+        self.data.validate()?;
+        self.model.validate()?;
+        self.train.validate()?;
+        if self.vocab.is_empty() {
+            return Err(Error::InvalidParameter("the vocabulary is empty".into()));
+        }
+        let engine = Engine::new(self.vocab, self.model, self.train);
+        let (mut input, mut outputs, progress) = match resume {
+            Some((progress, weights)) => self.resumed(&engine, progress, weights)?,
+            None => self.started(&engine)?,
+        };
+        let saver = Saver::new(checkpoint, self.vocab, &progress);
+        #[cfg(feature = "wgpu")]
+        if self.train.device == Device::Wgpu {
+            let run = gpu::GpuRun {
+                engine: &engine,
+                epochs: self.train.epochs,
+                words_total: self.vocab.total() * self.train.epochs as u64,
+                report_every: self.train.report_every(),
+                saver: &saver,
+                every_words: self.train.checkpoint_every_words,
+            };
+            let (data, corpus) = (self.data, &self.data.corpus);
+            run.train(
+                corpus,
+                data.lowercase,
+                progress,
+                &mut input,
+                &outputs,
+                observer,
+            )?;
+            return Ok(input);
+        }
+        let run = Run {
+            engine: &engine,
+            data: self.data,
+            threads: self.train.effective_threads(),
+            epochs: self.train.epochs,
+            words_done: AtomicU64::new(progress.words_done),
+            words_total: self.vocab.total() * self.train.epochs as u64,
+            start: Instant::now(),
+            report_every: self.train.report_every(),
+            saver,
+            every_words: self.train.checkpoint_every_words,
+            stop: AtomicBool::new(false),
+        };
+        run.all_epochs(progress, &mut input, &mut outputs, observer)?;
+        Ok(input)
+    }
+
+    /// A new run's weights and its position: epoch 1, nothing done.
+    fn started(&self, engine: &Engine) -> Result<(Embeddings, OutputWeights, Progress)> {
+        let input = Embeddings::new(
+            self.vocab.words().to_vec(),
+            self.model.dim,
+            engine.init_input()?,
+        )?;
+        let outputs = engine.init_outputs()?;
+        let progress = Progress {
+            model: self.model.clone(),
+            train: self.train.clone(),
+            epoch: 1,
+            sentences: 0,
+            words_done: 0,
+            epoch_words_before: 0,
+            epoch_loss: 0.0,
+            epoch_examples: 0,
+            rngs: Vec::new(),
+            negative_rows: outputs.negative.len() / self.model.dim,
+            hs_rows: outputs.hs.len() / self.model.dim,
+            vocab_words: self.vocab.len(),
+        };
+        Ok((input, outputs, progress))
+    }
+
+    /// A resumed run's weights and position, after checking that the checkpoint belongs to
+    /// this job: the same model, vocabulary and optimisation (only `epochs`, `threads`,
+    /// `device`, `log_every_secs` and `checkpoint_every_words` may change).
+    fn resumed(
+        &self,
+        engine: &Engine,
+        progress: Progress,
+        weights: checkpoint::Weights,
+    ) -> Result<(Embeddings, OutputWeights, Progress)> {
+        let same_train = TrainParams {
+            epochs: progress.train.epochs,
+            threads: progress.train.threads,
+            device: progress.train.device,
+            log_every_secs: progress.train.log_every_secs,
+            checkpoint_every_words: progress.train.checkpoint_every_words,
+            poison_at_words: progress.train.poison_at_words,
+            ..self.train.clone()
+        };
+        let fresh = engine.init_outputs()?;
+        let mismatch = if progress.model != *self.model {
+            Some("the model settings")
+        } else if same_train != progress.train {
+            Some("the optimisation settings (alpha, sample or seed)")
+        } else if progress.vocab_words != self.vocab.len()
+            || weights.input.len() != self.vocab.len() * self.model.dim
+        {
+            Some("the vocabulary")
+        } else if weights.negative.len() != fresh.negative.len()
+            || weights.hs.len() != fresh.hs.len()
+        {
+            Some("the output layers' sizes")
+        } else {
+            None
+        };
+        if let Some(what) = mismatch {
+            return Err(Error::InvalidParameter(format!(
+                "the checkpoint does not match this run: {what} differ"
+            )));
+        }
+        if progress.epoch > self.train.epochs {
+            return Err(Error::InvalidParameter(format!(
+                "the checkpoint has finished {} epochs, and train.epochs = {}; raise train.epochs to train further",
+                progress.epoch - 1,
+                self.train.epochs
+            )));
+        }
+        let mid_epoch = !progress.rngs.is_empty();
+        if mid_epoch && progress.train.device != self.train.device {
+            return Err(Error::InvalidParameter(format!(
+                "the checkpoint was written mid-epoch by the {} engine, whose position the other engine cannot take up; resume with train.device = \"{}\"",
+                progress.train.device.name(),
+                progress.train.device.name()
+            )));
+        }
+        // From here on, checkpoints record this run's settings.
+        let progress = Progress {
+            train: self.train.clone(),
+            ..progress
+        };
+        let input = Embeddings::new(self.vocab.words().to_vec(), self.model.dim, weights.input)?;
+        let outputs = OutputWeights {
+            negative: weights.negative,
+            hs: weights.hs,
+        };
+        Ok((input, outputs, progress))
+    }
+}
+
 /// A training run: what stays the same from epoch to epoch.
 struct Run<'a> {
     /// The fixed tables and parameters.
@@ -121,48 +296,133 @@ struct Run<'a> {
     start: Instant,
     /// Time between interval reports.
     report_every: Duration,
+    /// Checkpoints.
+    saver: Saver<'a>,
+    /// Words between checkpoints within an epoch (0: at epoch ends only).
+    every_words: u64,
+    /// Set when the observer asks for a stop, or the loss stops being finite.
+    stop: AtomicBool,
 }
 
 impl Run<'_> {
-    /// Runs epoch `epoch` (from 1): the workers train `input` and `outputs` while this thread
-    /// reports progress to `observer`.
+    /// Trains from `progress` to the last epoch, with a checkpoint after each.
+    fn all_epochs(
+        &self,
+        mut progress: Progress,
+        input: &mut Embeddings,
+        outputs: &mut OutputWeights,
+        observer: &mut dyn Observer,
+    ) -> Result<()> {
+        for epoch in progress.epoch..=self.epochs {
+            let summary = self.epoch(&mut progress, input, outputs, observer)?;
+            observer.epoch_end(&summary, input);
+            let words_done = self.words_done.load(Ordering::Relaxed);
+            progress = Progress {
+                epoch: epoch + 1,
+                sentences: 0,
+                words_done,
+                epoch_words_before: words_done,
+                epoch_loss: 0.0,
+                epoch_examples: 0,
+                rngs: Vec::new(),
+                ..progress
+            };
+            self.save(&progress, input, outputs)?;
+            if epoch < self.epochs && self.stop.load(Ordering::Relaxed) {
+                return Err(self.saver.stopped(words_done));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the rest of epoch `progress.epoch` in stretches between checkpoints: the workers
+    /// train `input` and `outputs` while this thread reports progress to `observer`.
     fn epoch(
         &self,
-        epoch: usize,
+        progress: &mut Progress,
         input: &mut Embeddings,
         outputs: &mut OutputWeights,
         observer: &mut dyn Observer,
     ) -> Result<EpochSummary> {
         let started = Instant::now();
+        let epoch = progress.epoch;
+        let mut reader = CorpusReader::open(&self.data.corpus, self.data.lowercase)?;
+        reader.skip_sentences(progress.sentences)?;
+        let mut rngs = self.worker_rngs(epoch, &progress.rngs);
+        loop {
+            let (totals, sentences, exhausted, rest) =
+                self.stretch(epoch, reader, &mut rngs, input, outputs, observer)?;
+            reader = rest;
+            let words_done = self.words_done.load(Ordering::Relaxed);
+            progress.sentences += sentences;
+            progress.words_done = words_done;
+            progress.epoch_loss += totals.loss;
+            progress.epoch_examples += totals.examples;
+            progress.rngs.clone_from(&rngs);
+            if !totals.loss.is_finite() {
+                return Err(self.saver.non_finite(epoch, words_done));
+            }
+            if exhausted {
+                break;
+            }
+            self.save(progress, input, outputs)?;
+            if self.stop.load(Ordering::Relaxed) {
+                return Err(self.saver.stopped(words_done));
+            }
+        }
+        Ok(EpochSummary::of(progress, started.elapsed()))
+    }
+
+    /// The workers' generator states: those a checkpoint saved mid-epoch, else (and for
+    /// threads it did not have) fresh streams for the epoch.
+    fn worker_rngs(&self, epoch: usize, saved: &[u64]) -> Vec<u64> {
+        (0..self.threads)
+            .map(|t| match saved.get(t) {
+                Some(&state) => state,
+                None => Rng::new(self.engine.worker_seed(epoch - 1, t, self.threads)).state(),
+            })
+            .collect()
+    }
+
+    /// Trains from `reader` until the corpus ends, a checkpoint is due or a stop is asked for;
+    /// returns the stretch's loss, the sentences it read, whether the corpus ended, and the
+    /// reader. `rngs` carries the workers' generators from stretch to stretch.
+    fn stretch(
+        &self,
+        epoch: usize,
+        reader: CorpusReader,
+        rngs: &mut [u64],
+        input: &mut Embeddings,
+        outputs: &mut OutputWeights,
+        observer: &mut dyn Observer,
+    ) -> Result<(LossTotals, u64, bool, CorpusReader)> {
         let dim = input.dim();
         let weights = Weights {
             input: HogwildMatrix::new(input.data_mut(), dim),
             output_neg: HogwildMatrix::new(&mut outputs.negative, dim),
             output_hs: HogwildMatrix::new(&mut outputs.hs, dim),
         };
-        let reader = CorpusReader::open(&self.data.corpus, self.data.lowercase)?;
-        let state = EpochState::new(reader, &self.words_done, self.words_total, self.threads);
-        let words_before = self.words_done.load(Ordering::Relaxed);
-        self.run_workers(epoch, &weights, &state, observer)?;
-        let totals = state.totals();
-        let words_done = self.words_done.load(Ordering::Relaxed);
-        Ok(EpochSummary {
-            epoch,
-            loss: totals.mean().unwrap_or(f64::NAN),
-            examples: totals.examples,
-            words: words_done - words_before,
-            words_done,
-            elapsed: started.elapsed(),
-        })
+        let pause_at = match self.every_words {
+            every if every > 0 && self.saver.enabled() => {
+                self.words_done.load(Ordering::Relaxed) + every
+            }
+            _ => u64::MAX,
+        };
+        let counters = (&self.words_done, self.words_total, &self.stop);
+        let poison = self.engine.poison_at;
+        let state = EpochState::new(reader, counters, pause_at, self.threads, poison);
+        self.run_workers(epoch, &weights, &state, rngs, observer)?;
+        Ok(state.into_parts())
     }
 
-    /// Runs the epoch's worker threads on `weights` until the corpus is read, reporting
-    /// progress from this thread meanwhile; returns the first worker's error, if any.
+    /// Runs the stretch's worker threads on `weights`, reporting progress from this thread
+    /// meanwhile; stores their generators' states in `rngs`; returns the first worker's error.
     fn run_workers(
         &self,
         epoch: usize,
         weights: &Weights,
         state: &EpochState,
+        rngs: &mut [u64],
         observer: &mut dyn Observer,
     ) -> Result<()> {
         let reporter = Reporter {
@@ -172,29 +432,48 @@ impl Run<'_> {
             every: self.report_every,
         };
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..self.threads)
-                .map(|t| {
+            let handles: Vec<_> = rngs
+                .iter()
+                .map(|&rng| {
                     let worker = Worker {
                         engine: self.engine,
                         weights,
                         epoch: state,
-                        seed: self.engine.worker_seed(epoch - 1, t, self.threads),
+                        rng,
                     };
                     scope.spawn(move || worker.run())
                 })
                 .collect();
             reporter.run(state, observer);
             // Join every worker before looking at any result, then report the first error.
-            let results: Vec<Result<()>> = handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::InvalidParameter("a training thread panicked".into()))
-                    })
-                })
-                .collect();
-            results.into_iter().collect()
+            let mut first_error = None;
+            for (slot, handle) in rngs.iter_mut().zip(handles) {
+                match handle.join() {
+                    Ok(Ok(rng)) => *slot = rng,
+                    Ok(Err(e)) => {
+                        first_error.get_or_insert(e);
+                    }
+                    Err(_) => {
+                        let e = Error::InvalidParameter("a training thread panicked".into());
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            first_error.map_or(Ok(()), Err)
         })
+    }
+
+    /// Writes the checkpoint of `progress`, if the run keeps one.
+    fn save(&self, progress: &Progress, input: &Embeddings, outputs: &OutputWeights) -> Result<()> {
+        if !self.saver.enabled() {
+            return Ok(());
+        }
+        let weights = checkpoint::Weights {
+            input: input.data().to_vec(),
+            negative: outputs.negative.clone(),
+            hs: outputs.hs.clone(),
+        };
+        self.saver.save(progress, &weights)
     }
 }
 
@@ -235,16 +514,87 @@ mod tests {
         );
     }
 
-    #[test]
-    fn one_thread_runs_repeat_exactly_and_report_every_epoch() {
+    /// Stops a run at its first progress report.
+    struct StopAtOnce;
+
+    impl Observer for StopAtOnce {
+        fn stop_requested(&mut self) -> bool {
+            true
+        }
+    }
+
+    /// A corpus of `text` repeated `times` in a new folder, its data parameters and vocabulary.
+    fn tiny_corpus(text: &str, times: usize) -> (tempfile::TempDir, DataParams, Vocab) {
         let dir = tempfile::tempdir().unwrap();
         let corpus = dir.path().join("c.txt");
-        std::fs::write(&corpus, "a b c a b\nc b a\n".repeat(50)).unwrap();
+        std::fs::write(&corpus, text.repeat(times)).unwrap();
         let data = DataParams {
             min_count: 1,
             ..DataParams::new(&corpus)
         };
         let (vocab, _) = Vocab::from_corpus(&corpus, false, 1, 0).unwrap();
+        (dir, data, vocab)
+    }
+
+    #[test]
+    fn a_stopped_run_resumes_to_the_same_vectors_and_checks_its_checkpoint() {
+        let (dir, data, vocab) = tiny_corpus("a b c a b\nc b a d\n", 3000);
+        let model = ModelParams {
+            dim: 8,
+            ..ModelParams::default()
+        };
+        let params = TrainParams {
+            epochs: 2,
+            threads: 1,
+            checkpoint_every_words: 5000,
+            ..TrainParams::default()
+        };
+        let whole = train(&data, &model, &params, &vocab, &mut ()).unwrap();
+        let path = dir.path().join(crate::CHECKPOINT_FILE);
+        let checkpoints = || Checkpoints {
+            path: path.clone(),
+            resume: None,
+        };
+        let e = train_checkpointed(
+            &data,
+            &model,
+            &params,
+            &vocab,
+            checkpoints(),
+            &mut StopAtOnce,
+        );
+        assert!(matches!(e, Err(Error::Stopped { .. })), "{e:?}");
+        let saved = crate::Checkpoint::read(&path).unwrap();
+        assert!(saved.progress.words_done < 2 * vocab.total());
+        let resume = |train: &TrainParams| {
+            let saved = crate::Checkpoint::read(&path).unwrap();
+            let checkpoints = Checkpoints {
+                path: path.clone(),
+                resume: Some((saved.progress, saved.weights)),
+            };
+            train_checkpointed(&data, &model, train, &vocab, checkpoints, &mut ())
+        };
+        #[cfg(feature = "wgpu")]
+        if !saved.progress.rngs.is_empty() {
+            let on_gpu = TrainParams {
+                device: Device::Wgpu,
+                ..params.clone()
+            };
+            let e = resume(&on_gpu).unwrap_err().to_string();
+            assert!(e.contains("written mid-epoch by the cpu engine"), "{e}");
+        }
+        let other_seed = TrainParams {
+            seed: 9,
+            ..params.clone()
+        };
+        let e = resume(&other_seed).unwrap_err().to_string();
+        assert!(e.contains("does not match this run"), "{e}");
+        assert_eq!(resume(&params).unwrap(), whole);
+    }
+
+    #[test]
+    fn one_thread_runs_repeat_exactly_and_report_every_epoch() {
+        let (_dir, data, vocab) = tiny_corpus("a b c a b\nc b a\n", 50);
         let model = ModelParams {
             dim: 8,
             hs: true,

@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::Progress;
 use crate::vectors::Embeddings;
 
 use super::engine::Engine;
@@ -52,6 +53,26 @@ pub struct EpochSummary {
     pub elapsed: Duration,
 }
 
+impl EpochSummary {
+    /// The summary of the epoch `progress` is in, once it has ended, `elapsed` after it began
+    /// (in this process).
+    pub(super) fn of(progress: &Progress, elapsed: Duration) -> Self {
+        let examples = progress.epoch_examples;
+        EpochSummary {
+            epoch: progress.epoch,
+            loss: if examples > 0 {
+                progress.epoch_loss / examples as f64
+            } else {
+                f64::NAN
+            },
+            examples,
+            words: progress.words_done - progress.epoch_words_before,
+            words_done: progress.words_done,
+            elapsed,
+        }
+    }
+}
+
 /// Receives progress while training runs; the binary turns it into a progress bar, log lines,
 /// TensorBoard scalars and per-epoch evaluations. Both methods default to doing nothing.
 pub trait Observer {
@@ -59,6 +80,11 @@ pub trait Observer {
     fn progress(&mut self, _report: &IntervalReport) {}
     /// Called after each epoch with the current word vectors (for evaluation).
     fn epoch_end(&mut self, _summary: &EpochSummary, _vectors: &Embeddings) {}
+    /// Polled while training runs (every few milliseconds): true asks the run to stop after
+    /// the batches in progress, with a checkpoint when it keeps one (a signal, say).
+    fn stop_requested(&mut self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.
@@ -87,10 +113,17 @@ impl Reporter<'_> {
             if !finished {
                 std::thread::sleep(POLL);
             }
+            if observer.stop_requested() {
+                state.stop.store(true, Ordering::Relaxed);
+            }
             if finished || last_report.elapsed() >= self.every {
                 let report = self.report(state, last_report, last_words);
                 if finished && report.loss.is_none() {
                     break;
+                }
+                if report.loss.is_some_and(|loss| !loss.is_finite()) {
+                    // A numerical fault: stop now; the run reports it once the workers pause.
+                    state.stop.store(true, Ordering::Relaxed);
                 }
                 observer.progress(&report);
                 last_report = Instant::now();

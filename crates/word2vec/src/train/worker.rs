@@ -1,7 +1,7 @@
 //! A worker thread: takes batches of sentences from the shared reader, maps tokens to ids,
 //! subsamples frequent words, and runs skip-gram or CBOW SGD steps on the shared weights.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::corpus::{CorpusReader, TokenBatch};
@@ -50,30 +50,51 @@ impl LossTotals {
 }
 
 /// What the workers of one epoch share with each other and with the thread that reports
-/// progress: the reader, the word counter the learning rate decays with, and the loss sums.
+/// progress: the reader, the word counter the learning rate decays with, the loss sums, and
+/// when to pause (a checkpoint is due, or a stop was asked for).
 pub(super) struct EpochState<'a> {
     reader: Mutex<CorpusReader>,
     /// Vocabulary words read since the run started (before subsampling).
     pub(super) words_done: &'a AtomicU64,
     /// `words_done` at the end of the run.
     pub(super) words_total: u64,
+    /// Set to pause every worker after its current batch (a signal, a non-finite loss).
+    pub(super) stop: &'a AtomicBool,
+    /// The workers pause once `words_done` reaches this (the next checkpoint).
+    pause_at: u64,
+    /// Sentences taken from the reader (the corpus position a checkpoint records).
+    sentences: AtomicU64,
+    /// Set when the reader is exhausted: the epoch is over.
+    exhausted: AtomicBool,
+    /// The test hook: the first batch after this many words gets a NaN.
+    poison_at: Option<u64>,
+    poisoned: AtomicBool,
     totals: Mutex<LossTotals>,
     interval: Mutex<LossTotals>,
     running: AtomicUsize,
 }
 
 impl<'a> EpochState<'a> {
-    /// The state of an epoch that reads `reader` with `threads` workers.
+    /// The state of a stretch of an epoch that reads `reader` with `threads` workers until the
+    /// corpus ends, `pause_at` words are done or `stop` is set.
     pub(super) fn new(
         reader: CorpusReader,
-        words_done: &'a AtomicU64,
-        words_total: u64,
+        counters: (&'a AtomicU64, u64, &'a AtomicBool),
+        pause_at: u64,
         threads: usize,
+        poison_at: Option<u64>,
     ) -> Self {
+        let (words_done, words_total, stop) = counters;
         EpochState {
             reader: Mutex::new(reader),
             words_done,
             words_total,
+            stop,
+            pause_at,
+            sentences: AtomicU64::new(0),
+            exhausted: AtomicBool::new(false),
+            poison_at,
+            poisoned: AtomicBool::new(false),
             totals: Mutex::default(),
             interval: Mutex::default(),
             running: AtomicUsize::new(threads),
@@ -90,9 +111,46 @@ impl<'a> EpochState<'a> {
         std::mem::take(&mut *lock(&self.interval))
     }
 
-    /// The loss of the whole epoch.
-    pub(super) fn totals(&self) -> LossTotals {
-        *lock(&self.totals)
+    /// After the workers have stopped: the stretch's loss, the sentences it read, whether the
+    /// corpus is exhausted, and the reader (to continue after a checkpoint).
+    pub(super) fn into_parts(self) -> (LossTotals, u64, bool, CorpusReader) {
+        let reader = self
+            .reader
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let totals = self
+            .totals
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let exhausted = self.exhausted.load(Ordering::Acquire);
+        (totals, self.sentences.into_inner(), exhausted, reader)
+    }
+
+    /// Whether a worker should stop before taking another batch.
+    fn should_pause(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || self.exhausted.load(Ordering::Relaxed)
+            || self.words_done.load(Ordering::Relaxed) >= self.pause_at
+    }
+
+    /// Takes the next batch into `batch`; false when the corpus is exhausted.
+    fn next_batch(&self, batch: &mut TokenBatch) -> Result<bool> {
+        let mut reader = lock(&self.reader);
+        if !reader.read_batch(batch, BATCH_TOKENS)? {
+            self.exhausted.store(true, Ordering::Release);
+            return Ok(false);
+        }
+        self.sentences
+            .fetch_add(batch.sentences().count() as u64, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Whether the batch about to be trained is the one the test hook poisons (once).
+    fn poison_now(&self) -> bool {
+        self.poison_at.is_some_and(|at| {
+            self.words_done.load(Ordering::Relaxed) >= at
+                && !self.poisoned.swap(true, Ordering::Relaxed)
+        })
     }
 }
 
@@ -123,13 +181,14 @@ pub(super) struct Worker<'a> {
     pub(super) weights: &'a Weights<'a>,
     /// What the epoch's threads share.
     pub(super) epoch: &'a EpochState<'a>,
-    /// This worker's random stream.
-    pub(super) seed: u64,
+    /// This worker's random stream: its generator's state.
+    pub(super) rng: u64,
 }
 
 impl Worker<'_> {
-    /// Trains on batches until the reader is exhausted.
-    pub(super) fn run(&self) -> Result<()> {
+    /// Trains on batches until the epoch's state says to pause; returns the generator's state
+    /// then (a checkpoint saves it, and the next stretch continues it).
+    pub(super) fn run(&self) -> Result<u64> {
         let _stopped = Stopped(&self.epoch.running);
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -143,14 +202,14 @@ impl Worker<'_> {
     /// The same loop compiled for AVX2: `dot` and `axpy` inline into it and vectorise 8-wide.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn run_avx2(&self) -> Result<()> {
+    fn run_avx2(&self) -> Result<u64> {
         self.run_generic()
     }
 
     #[inline(always)]
-    fn run_generic(&self) -> Result<()> {
+    fn run_generic(&self) -> Result<u64> {
         let dim = self.engine.model.dim;
-        let mut rng = Rng::new(self.seed);
+        let mut rng = Rng::from_state(self.rng);
         let mut batch = TokenBatch::default();
         let mut ids: Vec<u32> = Vec::with_capacity(BATCH_TOKENS);
         let mut scratch = Scratch {
@@ -158,15 +217,28 @@ impl Worker<'_> {
             grad: vec![0f32; dim],
             negatives: Vec::with_capacity(self.engine.model.negative),
         };
-        loop {
+        while !self.epoch.should_pause() {
             batch.clear();
-            if !lock(&self.epoch.reader).read_batch(&mut batch, BATCH_TOKENS)? {
-                return Ok(());
+            if !self.epoch.next_batch(&mut batch)? {
+                break;
+            }
+            if self.epoch.poison_now() {
+                self.poison(&batch);
             }
             let (loss, words) = self.train_batch(&batch, &mut ids, &mut rng, &mut scratch);
             self.epoch.words_done.fetch_add(words, Ordering::Relaxed);
             lock(&self.epoch.totals).add(loss);
             lock(&self.epoch.interval).add(loss);
+        }
+        Ok(rng.state())
+    }
+
+    /// The test hook's fault: a NaN in the input vector of the batch's first vocabulary word.
+    #[cold]
+    fn poison(&self, batch: &TokenBatch) {
+        let vocab = self.engine.vocab;
+        if let Some(id) = (0..batch.len()).find_map(|i| vocab.id(batch.token(i))) {
+            self.weights.input.row_mut(id)[0] = f32::NAN;
         }
     }
 

@@ -7,9 +7,10 @@ mod setup;
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use encoder::{Config, Masker, MaskingConfig, Outcome, Pretraining, RunDir, Sequences};
 
+use crate::signals::{Signal, StopRequest, Stopped, resume_command};
 use observer::{CheckpointSaver, Logger, RunObserver, Throughput, Warmup};
 
 /// Runs `train encoder`: a new run, or with `resume` the run in `out` continued from its newest
@@ -41,13 +42,15 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
     );
     let (model, resumed) = setup::model(&cfg, &device, vocab_size, resume_from.as_ref())?;
     let model = setup::with_init_vectors(model, init_vectors.as_ref(), &tokenizer);
+    let mut train_config = cfg.train.clone();
+    train_config.poison_step = crate::fault_injection::poison_at();
     let job = Pretraining {
         sequences: &sequences,
         masker: Masker {
             masking: MaskingConfig::new(cfg.train.mask_prob, &special, vocab_size),
             special,
         },
-        config: &cfg.train,
+        config: &train_config,
     };
     let t = &cfg.train;
     let mut observer = RunObserver {
@@ -55,25 +58,39 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
         throughput: Throughput::default(),
         warmup: Warmup::new(t.device.is_gpu()),
         saver: CheckpointSaver::new(&run, t.keep_checkpoints),
-        interrupted: observer::on_ctrl_c(),
+        stop: StopRequest::install(),
     };
     let outcome = encoder::pretrain(model, resumed, &job, &mut observer);
     observer.logger.finish();
     let log_error = observer.logger.take_error();
+    let outcome = outcome.map_err(|e| match e {
+        encoder::Error::NonFinite { .. } => {
+            let last = observer
+                .saver
+                .last()
+                .map_or_else(|| "none yet".to_string(), |p| p.display().to_string());
+            anyhow!("{e}; the last good checkpoint is {last}")
+        }
+        e => anyhow::Error::new(e),
+    });
     match outcome.context("training")? {
         Outcome::Finished { model } => {
             model.save(&run.weights()).context("saving the model")?;
             eprintln!("wrote {}", run.weights().display());
         }
-        Outcome::Stopped { .. } => bail!(
-            "interrupted; {} holds the run: continue it with the same command and --out {} --resume",
-            observer
-                .saver
-                .last()
-                .map_or_else(|| run.checkpoints(), Path::to_path_buf)
-                .display(),
-            run.root().display()
-        ),
+        Outcome::Stopped { step } => {
+            let saved = observer.saver.last().map(Path::to_path_buf);
+            let checkpoint = saved.unwrap_or_else(|| run.checkpoints());
+            let signal = observer.stop.received().unwrap_or(Signal::Interrupt);
+            drop(observer);
+            tb.flush()?;
+            let message = format!(
+                "step {step} is saved in {}; continue with: {}",
+                checkpoint.display(),
+                resume_command(run.root())
+            );
+            return Err(Stopped { signal, message }.into());
+        }
     }
     if let Some(e) = log_error {
         return Err(e.context("logging to TensorBoard"));

@@ -1,29 +1,18 @@
 //! What `train encoder` does while the library trains, in three parts of one concern each: the
 //! [`Logger`] (progress line and TensorBoard), the [`Throughput`] meter (tokens per second of
 //! training alone) and the [`CheckpointSaver`]; [`RunObserver`] hands each report to them and
-//! stops the run on Ctrl-C.
+//! stops the run on SIGINT or SIGTERM.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use encoder::{EvalReport, MlmModel, Observer, RunDir, Snapshot, StepReport};
 
 use crate::first_error::FirstError;
 use crate::progress::Display;
+use crate::signals::StopRequest;
 use crate::tensorboard::EventWriter;
-
-/// Sets a flag on Ctrl-C: the run stops after the current step, with a checkpoint.
-pub fn on_ctrl_c() -> Arc<AtomicBool> {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
-        eprintln!("warning: Ctrl-C will not save a checkpoint ({e})");
-    }
-    interrupted
-}
 
 /// Steps a GPU run takes at least before its speed counts: the first ones compile kernels and
 /// autotune.
@@ -152,6 +141,10 @@ impl<'a> Logger<'a> {
     /// Logs step `r`: train/loss, train/lr, train/grad_norm and, once the steps are steady
     /// (`rate` is some), the progress line and train/tokens_per_sec.
     fn step(&mut self, r: &StepReport, rate: Option<f64>) {
+        if r.skipped {
+            self.skipped(r);
+            return;
+        }
         if let Some(rate) = rate {
             self.display
                 .update(r.step, rate, Some(r.loss), r.lr, "step");
@@ -165,6 +158,19 @@ impl<'a> Logger<'a> {
                 Some(rate) => tb.scalar("train/tokens_per_sec", r.step, rate),
                 None => Ok(()),
             })
+            .and_then(|_| tb.flush());
+        self.error.keep(result);
+    }
+
+    /// Says that step `r.step` was skipped, and logs the count of skipped steps.
+    fn skipped(&mut self, r: &StepReport) {
+        self.display.println(&format!(
+            "step {}: skipped (loss {}, gradient norm {}); {} skipped so far",
+            r.step, r.loss, r.grad_norm, r.skipped_steps
+        ));
+        let tb = &mut *self.tb;
+        let result = tb
+            .scalar("train/skipped_steps", r.step, r.skipped_steps as f64)
             .and_then(|_| tb.flush());
         self.error.keep(result);
     }
@@ -239,8 +245,8 @@ pub struct RunObserver<'a> {
     pub warmup: Warmup,
     /// Checkpoints.
     pub saver: CheckpointSaver<'a>,
-    /// Set by Ctrl-C: stop after the current step.
-    pub interrupted: Arc<AtomicBool>,
+    /// Set by SIGINT or SIGTERM: stop after the current step, with a checkpoint.
+    pub stop: StopRequest,
 }
 
 impl Observer for RunObserver<'_> {
@@ -256,12 +262,16 @@ impl Observer for RunObserver<'_> {
             let what = "compiling GPU kernels and autotuning";
             self.logger.display.warming_up(r.step, what);
         }
-        if self.logger.due(r.step) {
+        if self.logger.due(r.step) || r.skipped {
             let rate = steady.then(|| self.throughput.take_rate());
             self.logger.step(r, rate);
         }
-        if self.interrupted.load(Ordering::SeqCst) {
-            let line = format!("interrupted after step {}: saving a checkpoint", r.step);
+        if let Some(signal) = self.stop.received() {
+            let line = format!(
+                "{} after step {}: saving a checkpoint",
+                signal.name(),
+                r.step
+            );
             self.logger.display.println(&line);
             return ControlFlow::Break(());
         }

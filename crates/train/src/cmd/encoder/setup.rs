@@ -23,29 +23,13 @@ pub fn resume_point(
     out: Option<&Path>,
     resume: bool,
 ) -> Result<Option<(u64, PathBuf)>> {
-    let dir = match (resume, out) {
-        (false, _) => return Ok(None),
-        (true, None) => bail!("--resume needs --out DIR, the run folder to continue"),
-        (true, Some(dir)) => RunDir::new(dir),
-    };
-    let config_path = dir.config();
-    if !config_path.exists() {
-        bail!(
-            "--resume: {} holds no run ({} is missing)",
-            dir.root().display(),
-            config_path.display()
-        );
+    if !resume {
+        return Ok(None);
     }
-    let old: Config = crate::config::load(&config_path, &[])?;
-    let changed = old.unresumable_changes(cfg);
-    if !changed.is_empty() {
-        bail!(
-            "--resume: the config differs from {} in {}; only {} may change when resuming",
-            config_path.display(),
-            changed.join(", "),
-            encoder::config::RESUMABLE_CHANGES.join(", ")
-        );
-    }
+    let (dir, old): (_, Config) = crate::run::resumed_config(out)?;
+    let allowed = &encoder::config::RESUMABLE_CHANGES;
+    crate::run::refuse_changes(dir, &old.unresumable_changes(cfg), allowed)?;
+    let dir = RunDir::new(dir);
     let Some((step, path)) = dir.latest_checkpoint().context("--resume")? else {
         bail!(
             "--resume: no complete checkpoint in {}",

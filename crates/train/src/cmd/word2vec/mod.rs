@@ -1,34 +1,54 @@
 //! `train word2vec`: config → evaluation sets → run folder → vocabulary → training (progress,
-//! TensorBoard, per-epoch evaluation) → vectors and Embedding Projector files. Each step is a
-//! function below; the work is the word2vec library's.
+//! TensorBoard, per-epoch evaluation, checkpoints) → vectors and Embedding Projector files;
+//! `--resume` continues a run folder from its checkpoint. Each step is a function below; the
+//! work is the word2vec library's.
 
 mod evaluate;
 mod observer;
+mod resume;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use word2vec::{DataParams, Embeddings, Format, Vocab};
+use word2vec::{CHECKPOINT_FILE, Checkpoint, Checkpoints, DataParams, Embeddings, Format, Vocab};
 
 use crate::config::Word2VecConfig;
 use crate::progress::Display;
 use crate::run as run_dir;
+use crate::signals::{Signal, StopRequest, Stopped, resume_command};
 use crate::tensorboard::{EventWriter, write_projector};
 use common::{AdapterInfo, write_atomic};
 use evaluate::EvalSets;
 use observer::RunObserver;
 
-/// Runs `train word2vec`.
-pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>) -> Result<()> {
+/// Runs `train word2vec`: a new run, or with `resume` the run in `out` continued from its
+/// checkpoint.
+pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool) -> Result<()> {
     let cfg = load_config(config_path, sets)?;
+    let resume_from = resume::resume_point(&cfg, out, resume)?;
     // Evaluation sets are read now, so a bad one fails before hours of training, not after.
     let eval = EvalSets::read(&cfg)?;
     // The device too: a missing GPU is one line, before a run folder exists.
     let adapter = word2vec::open_device(cfg.train.device, &cfg.model).context("train.device")?;
-    let (dir, mut tb) = create_run_folder(out, config_path, &cfg, &adapter)?;
+    let dir = match (&resume_from, out) {
+        (Some(_), Some(dir)) => dir.to_path_buf(),
+        _ => run_dir::create(out, config_path)?,
+    };
+    let mut tb = start_logging(&dir, &cfg, &adapter, resume_from.as_ref())?;
     eprintln!("device: {adapter}");
-    let vocab = build_vocabulary(&cfg.data, &dir)?;
-    let (vectors, log_error) = train_vectors(&cfg, &vocab, &eval, &mut tb)?;
+    let (vocab, resume_from) = match resume_from {
+        Some(Checkpoint {
+            progress,
+            vocab,
+            weights,
+        }) => (vocab, Some((progress, weights))),
+        None => (build_vocabulary(&cfg.data, &dir)?, None),
+    };
+    let checkpoints = Checkpoints {
+        path: dir.join(CHECKPOINT_FILE),
+        resume: resume_from,
+    };
+    let (vectors, log_error) = train_vectors(&cfg, &vocab, &eval, &mut tb, checkpoints, &dir)?;
     write_vectors(&dir, &cfg, &vectors)?;
     write_projector_files(&dir, &cfg, &vectors)?;
     // A logging failure (disk full for the event file, say) is reported, but only after the
@@ -50,16 +70,16 @@ fn load_config(config_path: &Path, sets: &[String]) -> Result<Word2VecConfig> {
     Ok(cfg)
 }
 
-/// Makes the run folder with the resolved config and the device (`device.json`, as an encoder
-/// run has), and its TensorBoard event file with both as text summaries.
-fn create_run_folder(
-    out: Option<&Path>,
-    config_path: &Path,
+/// Writes the resolved config and the device (`device.json`, as an encoder run has) into the
+/// run folder `dir`, and starts a TensorBoard event file with both as text summaries (at the
+/// checkpoint's words when resuming).
+fn start_logging(
+    dir: &Path,
     cfg: &Word2VecConfig,
     adapter: &AdapterInfo,
-) -> Result<(PathBuf, EventWriter)> {
-    let dir = run_dir::create(out, config_path)?;
-    let config_text = run_dir::write_config(&dir, cfg)?;
+    resume_from: Option<&Checkpoint>,
+) -> Result<EventWriter> {
+    let config_text = run_dir::write_config(dir, cfg)?;
     let mut device = serde_json::to_value(adapter)?;
     device["kind"] = serde_json::to_value(cfg.train.device)?;
     let path = dir.join("device.json");
@@ -67,12 +87,21 @@ fn create_run_folder(
         serde_json::to_writer_pretty(w, &device).map_err(std::io::Error::other)
     })
     .with_context(|| format!("writing {}", path.display()))?;
-    let mut tb = EventWriter::create(&dir).context("creating the TensorBoard event file")?;
-    tb.text("config", 0, &format!("```toml\n{config_text}```"))?;
-    tb.text("device", 0, &adapter.to_string())?;
+    let step = resume_from.map_or(0, |c| c.progress.words_done);
+    let mut tb = EventWriter::create(dir).context("creating the TensorBoard event file")?;
+    tb.text("config", step, &format!("```toml\n{config_text}```"))?;
+    tb.text("device", step, &adapter.to_string())?;
     tb.flush()?;
-    eprintln!("run folder: {}", dir.display());
-    Ok((dir, tb))
+    match resume_from {
+        Some(c) => eprintln!(
+            "run folder: {}, resuming epoch {} at {} words",
+            dir.display(),
+            c.progress.epoch,
+            c.progress.words_done
+        ),
+        None => eprintln!("run folder: {}", dir.display()),
+    }
+    Ok(tb)
 }
 
 /// Counts the corpus into a vocabulary, says what it found, and writes `vocab.txt`.
@@ -103,18 +132,53 @@ fn build_vocabulary(data: &DataParams, dir: &Path) -> Result<Vocab> {
     Ok(vocab)
 }
 
-/// Trains the vectors with progress shown and logged and `eval` run after every epoch; returns
-/// them with the first TensorBoard error, which must not stop the run.
+/// Trains the vectors with progress shown and logged, `eval` run after every epoch and
+/// checkpoints kept; returns them with the first TensorBoard error, which must not stop the
+/// run. SIGINT or SIGTERM stops the run with a checkpoint and the command that continues it.
 fn train_vectors(
     cfg: &Word2VecConfig,
     vocab: &Vocab,
     eval: &EvalSets,
     tb: &mut EventWriter,
+    checkpoints: Checkpoints,
+    dir: &Path,
 ) -> Result<(Embeddings, Option<anyhow::Error>)> {
     let display = Display::new(vocab.total() * cfg.train.epochs as u64, "words");
-    let mut observer = RunObserver::new(display, tb, eval);
-    let vectors = word2vec::train(&cfg.data, &cfg.model, &cfg.train, vocab, &mut observer)?;
-    Ok((vectors, observer.finish()))
+    let stop = StopRequest::install();
+    let mut observer = RunObserver::new(display, tb, eval, stop.clone());
+    let mut train = cfg.train.clone();
+    train.poison_at_words = crate::fault_injection::poison_at();
+    let trained = word2vec::train_checkpointed(
+        &cfg.data,
+        &cfg.model,
+        &train,
+        vocab,
+        checkpoints,
+        &mut observer,
+    );
+    let log_error = observer.finish();
+    match trained {
+        Ok(vectors) => Ok((vectors, log_error)),
+        Err(word2vec::Error::Stopped {
+            words_done,
+            checkpoint,
+        }) => {
+            tb.flush()?;
+            let saved: PathBuf = checkpoint.unwrap_or_else(|| dir.join(CHECKPOINT_FILE));
+            let message = format!(
+                "{words_done} words are saved in {}; continue with: {}",
+                saved.display(),
+                resume_command(dir)
+            );
+            let signal = stop.received().unwrap_or(Signal::Interrupt);
+            Err(Stopped { signal, message }.into())
+        }
+        Err(e) => {
+            // The curves up to the fault are worth keeping.
+            let _ = tb.flush();
+            Err(anyhow::Error::new(e).context("training"))
+        }
+    }
 }
 
 /// Writes `vectors.bin` and/or `vectors.txt`, as `[output]` asks.

@@ -7,6 +7,7 @@ use word2vec::{Embeddings, EpochSummary, IntervalReport};
 
 use crate::first_error::FirstError;
 use crate::progress::{Display, human};
+use crate::signals::StopRequest;
 use crate::tensorboard::EventWriter;
 
 use super::evaluate::EvalSets;
@@ -20,16 +21,26 @@ pub(super) struct RunObserver<'a> {
     tb: &'a mut EventWriter,
     eval: &'a EvalSets,
     log_error: FirstError,
+    stop: StopRequest,
+    stopping: bool,
 }
 
 impl<'a> RunObserver<'a> {
-    /// An observer showing progress on `display`, logging to `tb` and evaluating `eval`.
-    pub(super) fn new(display: Display, tb: &'a mut EventWriter, eval: &'a EvalSets) -> Self {
+    /// An observer showing progress on `display`, logging to `tb`, evaluating `eval`, and
+    /// asking the run to stop once `stop` has heard a signal.
+    pub(super) fn new(
+        display: Display,
+        tb: &'a mut EventWriter,
+        eval: &'a EvalSets,
+        stop: StopRequest,
+    ) -> Self {
         RunObserver {
             display,
             tb,
             eval,
             log_error: FirstError::default(),
+            stop,
+            stopping: false,
         }
     }
 
@@ -54,6 +65,21 @@ impl word2vec::Observer for RunObserver<'_> {
             .evaluate(vectors, summary.words_done, &self.display, self.tb);
         self.log_error.keep(evaluated);
         self.log_error.keep(self.tb.flush());
+    }
+
+    fn stop_requested(&mut self) -> bool {
+        let Some(signal) = self.stop.received() else {
+            return false;
+        };
+        if !self.stopping {
+            self.stopping = true;
+            let line = format!(
+                "{}: stopping after the current batches, with a checkpoint",
+                signal.name()
+            );
+            self.display.println(&line);
+        }
+        true
     }
 }
 

@@ -59,6 +59,7 @@ impl Batch {
             if !source.reader.read_sentence(&mut source.text)? {
                 break;
             }
+            source.sentences += 1;
             read_any = true;
             let before = self.tokens.len();
             for i in 0..source.text.len() {
@@ -97,6 +98,8 @@ pub(super) struct Source<'a> {
     pub(super) rng: Rng,
     /// The sentence being read.
     pub(super) text: TokenBatch,
+    /// Sentences read in the epoch (the corpus position a checkpoint records).
+    pub(super) sentences: u64,
 }
 
 #[cfg(test)]
@@ -121,6 +124,7 @@ mod tests {
             engine: &engine,
             rng: Rng::new(1),
             text: TokenBatch::default(),
+            sentences: 0,
         };
         let mut out = Vec::new();
         let mut batch = Batch::default();

@@ -31,7 +31,9 @@ use crate::vectors::Embeddings;
 
 use super::engine::{Engine, OutputWeights};
 use super::observer::{EpochSummary, Observer, Reporter};
+use super::saver::Saver;
 use super::worker::LossTotals;
+use crate::checkpoint::{Progress, Weights};
 use batch::{Batch, Limits, Source};
 use device::Gpu;
 use layout::Layout;
@@ -58,6 +60,10 @@ pub(super) struct GpuRun<'a> {
     pub(super) words_total: u64,
     /// Time between progress reports.
     pub(super) report_every: std::time::Duration,
+    /// Checkpoints.
+    pub(super) saver: &'a Saver<'a>,
+    /// Words between checkpoints within an epoch (0: at epoch ends only).
+    pub(super) every_words: u64,
 }
 
 /// The GPU, what lives on it for the run, and how batches are laid out on it.
@@ -77,12 +83,32 @@ struct Resident {
     vocab: u32,
 }
 
+/// Why a stretch of batches ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StretchEnd {
+    /// The corpus is read: the epoch is over.
+    Corpus,
+    /// A checkpoint is due.
+    Checkpoint,
+    /// The observer asked for a stop.
+    Stop,
+}
+
+/// Where an epoch's batches come from, and how far it is: the corpus and subsampling's
+/// generator ([`Source`]), and the number of batches launched (the kernel's seeds follow it).
+struct Stream<'a> {
+    source: Source<'a>,
+    index: u64,
+}
+
 impl GpuRun<'_> {
-    /// Trains `input` and `outputs` for every epoch on the GPU, reading the corpus at `corpus`.
+    /// Trains `input` and `outputs` on the GPU from `progress` to the last epoch, reading the
+    /// corpus at `corpus`, with checkpoints at epoch ends, every `every_words` and on a stop.
     pub(super) fn train(
         &self,
         corpus: &std::path::Path,
         lowercase: bool,
+        mut progress: Progress,
         input: &mut Embeddings,
         outputs: &OutputWeights,
         observer: &mut dyn Observer,
@@ -103,54 +129,101 @@ impl GpuRun<'_> {
             layout,
         };
         let start = Instant::now();
-        let mut words_done = 0u64;
-        for epoch in 1..=self.epochs {
-            let reader = CorpusReader::open(corpus, lowercase)?;
-            let mut source = Source {
-                reader,
-                engine: self.engine,
-                rng: Rng::new(self.engine.worker_seed(epoch - 1, 0, 1)),
-                text: TokenBatch::default(),
-            };
-            let epoch_start = Instant::now();
-            let before = words_done;
+        for epoch in progress.epoch..=self.epochs {
             let reporter = Reporter {
                 engine: self.engine,
                 epoch: (epoch, self.epochs),
                 run_start: start,
                 every: self.report_every,
             };
-            let mut clock = Clock::new(reporter, words_done);
-            let totals = self.epoch(&on, &mut source, &mut words_done, &mut clock, observer)?;
-            clock.report(words_done, self.words_total, true, observer);
-            let bytes = on
-                .gpu
-                .client
-                .read_one(on.resident.weights[0].0.clone())
-                .map_err(gpu_error)?;
-            input.data_mut().copy_from_slice(f32::from_bytes(&bytes));
-            let summary = EpochSummary {
-                epoch,
-                loss: totals.mean().unwrap_or(f64::NAN),
-                examples: totals.examples,
-                words: words_done - before,
-                words_done,
-                elapsed: epoch_start.elapsed(),
-            };
+            let summary = self.epoch(&on, corpus, lowercase, &mut progress, reporter, observer)?;
+            input.data_mut().copy_from_slice(&self.download(&on, 0)?);
             observer.epoch_end(&summary, input);
+            let words_done = progress.words_done;
+            progress = Progress {
+                epoch: epoch + 1,
+                sentences: 0,
+                epoch_words_before: words_done,
+                epoch_loss: 0.0,
+                epoch_examples: 0,
+                rngs: Vec::new(),
+                ..progress
+            };
+            self.save(&on, &progress)?;
+            if epoch < self.epochs && observer.stop_requested() {
+                return Err(self.saver.stopped(words_done));
+            }
         }
         Ok(())
     }
 
-    /// One epoch: batches made on the host while the GPU trains the previous one.
+    /// The rest of epoch `progress.epoch`, in stretches between checkpoints.
     fn epoch(
         &self,
         on: &OnGpu,
-        source: &mut Source<'_>,
-        words_done: &mut u64,
+        corpus: &std::path::Path,
+        lowercase: bool,
+        progress: &mut Progress,
+        reporter: Reporter<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<EpochSummary> {
+        let epoch = progress.epoch;
+        let mut reader = CorpusReader::open(corpus, lowercase)?;
+        reader.skip_sentences(progress.sentences)?;
+        let (rng, index) = match progress.rngs[..] {
+            [rng, index] => (Rng::from_state(rng), index),
+            _ => (Rng::new(self.engine.worker_seed(epoch - 1, 0, 1)), 0),
+        };
+        let mut stream = Stream {
+            source: Source {
+                reader,
+                engine: self.engine,
+                rng,
+                text: TokenBatch::default(),
+                sentences: progress.sentences,
+            },
+            index,
+        };
+        let epoch_start = Instant::now();
+        let mut clock = Clock::new(reporter, progress.words_done);
+        loop {
+            let mut words_done = progress.words_done;
+            let pause_at = match self.every_words {
+                every if every > 0 && self.saver.enabled() => words_done + every,
+                _ => u64::MAX,
+            };
+            let stretch = (&mut stream, &mut words_done, pause_at);
+            let (sums, end) = self.stretch(on, stretch, &mut clock, observer)?;
+            progress.words_done = words_done;
+            progress.sentences = stream.source.sentences;
+            progress.epoch_loss += sums.loss;
+            progress.epoch_examples += sums.examples;
+            progress.rngs = vec![stream.source.rng.state(), stream.index];
+            if !sums.loss.is_finite() {
+                return Err(self.saver.non_finite(epoch, words_done));
+            }
+            if end == StretchEnd::Corpus {
+                break;
+            }
+            self.save(on, progress)?;
+            if end == StretchEnd::Stop {
+                return Err(self.saver.stopped(words_done));
+            }
+        }
+        clock.report(progress.words_done, self.words_total, true, observer);
+        Ok(EpochSummary::of(progress, epoch_start.elapsed()))
+    }
+
+    /// Batches made on the host while the GPU trains the previous one, until the corpus ends,
+    /// `pause_at` words are queued or the observer asks for a stop; returns their loss and why
+    /// they ended, with every batch made also trained.
+    fn stretch(
+        &self,
+        on: &OnGpu,
+        (stream, words_done, pause_at): (&mut Stream<'_>, &mut u64, u64),
         clock: &mut Clock<'_>,
         observer: &mut dyn Observer,
-    ) -> Result<LossTotals> {
+    ) -> Result<(LossTotals, StretchEnd)> {
         let limits = Limits {
             tokens: BATCH_TOKENS,
             sentences: on.layout.batch_sentences,
@@ -160,10 +233,20 @@ impl GpuRun<'_> {
         let mut batch = Batch::default();
         let mut in_flight: Option<InFlight> = None;
         let mut queued_words = *words_done;
-        let mut index = 0u64;
+        let epoch = clock.reporter.epoch.0 as u64;
         loop {
-            let more = batch.fill(source, queued_words, self.words_total, limits)?;
-            queued_words += batch.words;
+            let end = if observer.stop_requested() {
+                Some(StretchEnd::Stop)
+            } else if queued_words >= pause_at {
+                Some(StretchEnd::Checkpoint)
+            } else if !batch.fill(&mut stream.source, queued_words, self.words_total, limits)? {
+                Some(StretchEnd::Corpus)
+            } else {
+                None
+            };
+            if end.is_none() {
+                queued_words += batch.words;
+            }
             if let Some(done) = in_flight.take() {
                 let sums = done.finish(&on.gpu)?;
                 *words_done += done.words;
@@ -171,13 +254,12 @@ impl GpuRun<'_> {
                 clock.interval.add(sums);
                 clock.report(*words_done, self.words_total, false, observer);
             }
-            if !more {
-                return Ok(totals);
+            if let Some(end) = end {
+                return Ok((totals, end));
             }
-            let seed = (Rng::new(self.engine.seed ^ (clock.reporter.epoch.0 as u64) << 40 ^ index)
-                .next_u64()
-                >> 32) as u32;
-            index += 1;
+            let seed =
+                (Rng::new(self.engine.seed ^ epoch << 40 ^ stream.index).next_u64() >> 32) as u32;
+            stream.index += 1;
             let planes = on.layout.planes;
             in_flight = Some(launch(
                 &on.gpu,
@@ -188,6 +270,35 @@ impl GpuRun<'_> {
                 planes,
             ));
         }
+    }
+
+    /// Matrix `which` (0 input, 1 negative sampling, 2 hierarchical softmax) read back from
+    /// the GPU; an unused one is empty.
+    fn download(&self, on: &OnGpu, which: usize) -> Result<Vec<f32>> {
+        let unused = match which {
+            1 => self.engine.negatives.is_none(),
+            2 => self.engine.huffman.is_none(),
+            _ => false,
+        };
+        if unused {
+            return Ok(Vec::new());
+        }
+        let handle = on.resident.weights[which].0.clone();
+        let bytes = on.gpu.client.read_one(handle).map_err(gpu_error)?;
+        Ok(f32::from_bytes(&bytes).to_vec())
+    }
+
+    /// Writes the checkpoint of `progress` with the weights read back, if the run keeps one.
+    fn save(&self, on: &OnGpu, progress: &Progress) -> Result<()> {
+        if !self.saver.enabled() {
+            return Ok(());
+        }
+        let weights = Weights {
+            input: self.download(on, 0)?,
+            negative: self.download(on, 1)?,
+            hs: self.download(on, 2)?,
+        };
+        self.saver.save(progress, &weights)
     }
 }
 
