@@ -11,7 +11,7 @@
 //! A checkpoint is written into `.step-N.tmp/` and renamed when complete, so a folder named
 //! `step-N` is never half written; only the newest `keep` are kept.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use burn::optim::ModuleOptimizer;
@@ -118,8 +118,20 @@ fn synced_crc(path: &Path) -> Result<u32, CheckpointError> {
     crc_of(path)
 }
 
+/// The CRC-32C of the file at `path`, read in 1 MiB pieces (a weights file can be gigabytes).
 fn crc_of(path: &Path) -> Result<u32, CheckpointError> {
-    Ok(crc32c::crc32c(&std::fs::read(path).map_err(io(path))?))
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut crc = 0;
+    loop {
+        let buf = reader.fill_buf().map_err(io(path))?;
+        if buf.is_empty() {
+            return Ok(crc);
+        }
+        crc = crc32c::crc32c_append(crc, buf);
+        let n = buf.len();
+        reader.consume(n);
+    }
 }
 
 /// The complete checkpoints in `dir` (folders named `step-N`), oldest first; none when `dir`

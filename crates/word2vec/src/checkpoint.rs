@@ -241,6 +241,7 @@ impl<R: Read> Reader<R> {
     fn vocab(&mut self, words: usize, budget: u64) -> Result<Vocab> {
         let end = self.offset + budget;
         let mut entries = Vec::with_capacity(words);
+        let mut total = 0u64;
         for _ in 0..words {
             let len = self.u32()? as usize;
             if len == 0 || len > MAX_TOKEN_BYTES || (self.offset + len as u64 + 8) > end {
@@ -250,6 +251,10 @@ impl<R: Read> Reader<R> {
             self.bytes(&mut bytes)?;
             let word = String::from_utf8(bytes).map_err(|_| self.error("a word is not UTF-8"))?;
             let count = self.u64()?;
+            // The corpus's word count: found by fuzzing, counts whose sum overflows.
+            total = total
+                .checked_add(count)
+                .ok_or_else(|| self.error("the word counts add up to more than 2^64"))?;
             entries.push((word, count));
         }
         let vocab = Vocab::from_counts(entries.iter().cloned(), 1, 0);
@@ -347,6 +352,14 @@ mod tests {
         write(&path, &progress, &vocab, &weights).unwrap();
         let e = Checkpoint::read(&path).unwrap_err().to_string();
         assert!(e.contains("more than the file holds"), "{e}");
+        // Counts whose sum overflows (found by fuzzing): an error, not a panic.
+        let mut counts = good.clone();
+        let first_count = 12 + u32::from_le_bytes(good[8..12].try_into().unwrap()) as usize + 5;
+        for at in [first_count, first_count + 13] {
+            counts[at..at + 8].copy_from_slice(&(u64::MAX / 2 + 1).to_le_bytes());
+        }
+        let e = read_err(&counts);
+        assert!(e.contains("add up to more than 2^64"), "{e}");
         let mut extra = good.clone();
         extra.push(0);
         assert!(read_err(&extra).contains("unexpected bytes"));
