@@ -1,6 +1,7 @@
-//! The pieces both trainers share, each written once: opening `.txt`/`.gz` text ([`text`]), the
-//! pseudo-random generator ([`Rng`]), atomic writes ([`atomic`]), config comparison ([`changed_keys`]), run-folder creation
-//! ([`run_dir`]), parameter range checks ([`param`]) and the GPU plumbing ([`gpu`]).
+//! The pieces both trainers share, each written once: opening and reading text within bounds
+//! ([`text`]), the pseudo-random generator ([`Rng`]), atomic writes ([`atomic`]), config
+//! comparison ([`changed_keys`]), run-folder creation ([`run_dir`]), parameter range checks
+//! ([`param`]) and the GPU plumbing ([`gpu`]).
 //!
 //! A crate of its own so that the encoder does not depend on the word2vec crate to reach them.
 

@@ -42,8 +42,9 @@ pub fn check_file(path: &Path) -> io::Result<()> {
 /// sentences, so memory is bounded by this and not by the file.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// The lines of `reader` as text (invalid UTF-8 replaced), each at most [`MAX_LINE_BYTES`]:
-/// `(text, ends_line)`, where `ends_line` is false for a piece cut from a longer line.
+/// The lines of `reader` as text (invalid UTF-8 replaced; the line end removed), each at most
+/// [`MAX_LINE_BYTES`]: `(text, ends_line)`, where `ends_line` is false for a piece cut from a
+/// longer line.
 pub fn bounded_lines(
     mut reader: Box<dyn BufRead + Send>,
 ) -> impl Iterator<Item = io::Result<(String, bool)>> + Send {
@@ -57,9 +58,24 @@ pub fn bounded_lines(
             Ok(_) => {}
         }
         let ends_line = line.last() == Some(&b'\n') || line.len() < MAX_LINE_BYTES;
-        if !ends_line {
-            let cut = line.iter().rposition(u8::is_ascii_whitespace);
-            carry = line.split_off(cut.map_or(line.len(), |p| p + 1));
+        if ends_line {
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        } else {
+            // After the last whitespace; with none, before the last character, so no UTF-8
+            // character is split.
+            let cut = match line.iter().rposition(u8::is_ascii_whitespace) {
+                Some(p) => p + 1,
+                None => line
+                    .iter()
+                    .rposition(|&b| b & 0xC0 != 0x80)
+                    .unwrap_or(line.len()),
+            };
+            carry = line.split_off(cut);
         }
         let text = String::from_utf8(line)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -141,20 +157,32 @@ mod tests {
         text.push_str("\nend");
         let reader: Box<dyn BufRead + Send> = Box::new(io::Cursor::new(text.clone().into_bytes()));
         let pieces: Vec<(String, bool)> = bounded_lines(reader).map(Result::unwrap).collect();
-        assert_eq!(pieces[0], ("ab cd\n".to_string(), true));
+        assert_eq!(pieces[0], ("ab cd".to_string(), true));
         assert!(pieces.iter().all(|(p, _)| p.len() <= MAX_LINE_BYTES));
         assert!(
             !pieces[1].1 && pieces[1].0.ends_with("word "),
             "cut after a space"
         );
         assert_eq!(pieces.last().unwrap(), &("end".to_string(), true));
-        let joined: String = pieces.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(joined, text, "nothing lost");
-        // No whitespace at all: cut at the limit.
+        let joined: String = pieces
+            .iter()
+            .map(|(p, ends)| if *ends { format!("{p}\n") } else { p.clone() })
+            .collect();
+        assert_eq!(joined, format!("{text}\n"), "nothing lost");
+        // No whitespace at all: cut at the limit, before the character the limit would split.
         let blob: Box<dyn BufRead + Send> =
             Box::new(io::Cursor::new(vec![b'x'; 3 * MAX_LINE_BYTES]));
         let sizes: Vec<usize> = bounded_lines(blob).map(|p| p.unwrap().0.len()).collect();
-        assert_eq!(sizes, [MAX_LINE_BYTES; 3]);
+        assert_eq!(sizes.iter().sum::<usize>(), 3 * MAX_LINE_BYTES);
+        assert!(sizes.iter().all(|&n| n <= MAX_LINE_BYTES), "{sizes:?}");
+        let wide: Box<dyn BufRead + Send> =
+            Box::new(io::Cursor::new("é".repeat(MAX_LINE_BYTES).into_bytes()));
+        let pieces: Vec<String> = bounded_lines(wide).map(|p| p.unwrap().0).collect();
+        assert!(
+            pieces.iter().all(|p| !p.contains('\u{fffd}')),
+            "a character was split"
+        );
+        assert_eq!(pieces.concat(), "é".repeat(MAX_LINE_BYTES));
     }
 
     #[test]

@@ -173,8 +173,9 @@ pub fn verify(path: &Path) -> Result<Position, CheckpointError> {
 
 fn read_state(path: &Path) -> Result<State, CheckpointError> {
     let state_path = path.join(STATE);
-    // `order` takes ~11 bytes a training sequence: 256 MiB is 20 M sequences.
-    let text = common::read_text_bounded(&state_path, 256 << 20).map_err(io(&state_path))?;
+    // `order` takes ~11 bytes a training sequence: 4 GiB is 350 M sequences (45 B tokens of
+    // 128), beyond any run this toolkit makes, while /dev/zero still ends in an error.
+    let text = common::read_text_bounded(&state_path, 4 << 30).map_err(io(&state_path))?;
     let state: State = serde_json::from_str(&text)
         .map_err(|e| corrupt(&state_path, format!("not a checkpoint state: {e}")))?;
     if state.format != FORMAT {

@@ -266,8 +266,9 @@ pub enum Schedule {
 /// Config keys that may change when a run is resumed: they do not change what the steps
 /// already taken mean (`train.steps` moves the end of the learning-rate schedule, to train
 /// further).
-pub const RESUMABLE_CHANGES: [&str; 7] = [
+pub const RESUMABLE_CHANGES: [&str; 8] = [
     "train.steps",
+    "train.lr",
     "train.log_every",
     "train.eval_every",
     "train.checkpoint_every",

@@ -50,7 +50,7 @@ pub enum Error {
     /// A step's loss or gradient norm was NaN or infinite, and `train.skip_nonfinite` is off;
     /// the step was not applied.
     #[error(
-        "step {step}: the {what} is {value} (not finite); the step was not applied. Lower train.lr, or set train.skip_nonfinite = true to skip such steps"
+        "step {step}: the {what} is {value} (not finite); the step was not applied. Resume with a lower train.lr, or with train.skip_nonfinite = true to skip such steps"
     )]
     NonFinite {
         /// The step.

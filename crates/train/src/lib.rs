@@ -8,6 +8,7 @@ pub mod config;
 pub mod fault_injection;
 pub mod first_error;
 pub mod progress;
+pub mod resume_command;
 pub mod run;
 pub mod signals;
 pub mod tensorboard;

@@ -1,9 +1,9 @@
 //! SIGINT (Ctrl-C) and SIGTERM: the first asks the running trainer to stop at its next safe
 //! point (after the current step) with a checkpoint; a second one of the same kind ends the
 //! process at once with the shell's code for it (130, 143), leaving the last complete checkpoint.
-//! A run that stopped ends with [`Stopped`], which `main` turns into that exit code.
+//! A run that stopped ends with [`Stopped`], which `main` turns into that exit code; its message
+//! ends with the command that continues it ([`crate::resume_command`]).
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -65,6 +65,13 @@ impl StopRequest {
         stop
     }
 
+    /// Once training is over (outputs are being written, atomically): the next signal ends the
+    /// process at once, with its exit code, instead of asking for a stop no one will read.
+    pub fn exit_on_next_signal(&self) {
+        self.interrupt.store(true, Ordering::SeqCst);
+        self.terminate.store(true, Ordering::SeqCst);
+    }
+
     /// The signal that asked for a stop, if one did.
     pub fn received(&self) -> Option<Signal> {
         if self.interrupt.load(Ordering::SeqCst) {
@@ -88,47 +95,9 @@ pub struct Stopped {
     pub message: String,
 }
 
-/// The command that continues a run in `out`: this process's own command line with `--out
-/// out --resume` (replacing any `--out` and `--resume` it had), quoted for a POSIX shell.
-pub fn resume_command(out: &Path) -> String {
-    let mut words: Vec<String> = vec!["train".into()];
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--resume" => {}
-            "--out" => {
-                args.next();
-            }
-            _ if arg.starts_with("--out=") => {}
-            _ => words.push(arg),
-        }
-    }
-    words.extend(["--out".into(), out.display().to_string(), "--resume".into()]);
-    words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
-}
-
-/// `word` as one POSIX shell word.
-fn quote(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shell_words_are_quoted_only_when_they_need_it() {
-        assert_eq!(quote("configs/encoder.toml"), "configs/encoder.toml");
-        assert_eq!(quote("train.steps=5"), "train.steps=5");
-        assert_eq!(quote("train.device=\"wgpu\""), "'train.device=\"wgpu\"'");
-        assert_eq!(quote("it's"), r"'it'\''s'");
-        assert_eq!(quote(""), "''");
-    }
 
     #[test]
     fn the_exit_codes_are_the_shells() {

@@ -34,8 +34,9 @@ const MAX_HEADER_BYTES: u32 = 1 << 20;
 pub struct Progress {
     /// The model the weights belong to.
     pub model: ModelParams,
-    /// The optimisation settings the run started with (a resumed run may change only `epochs`,
-    /// `threads`, `device`, `log_every_secs` and `checkpoint_every_words`).
+    /// The optimisation settings of the run that wrote it (a resumed run may change `epochs`,
+    /// `alpha`, `min_alpha`, `threads`, `device`, `log_every_secs` and
+    /// `checkpoint_every_words`; not `sample` or `seed`).
     pub train: TrainParams,
     /// The epoch in progress, from 1 (`epochs + 1` once the last one has ended).
     pub epoch: usize,
@@ -49,9 +50,14 @@ pub struct Progress {
     pub epoch_loss: f64,
     /// The epoch's training examples so far.
     pub epoch_examples: u64,
-    /// Each worker's generator state mid-epoch (empty at an epoch's start: the workers' seeds
-    /// then follow from the run's seed).
+    /// Mid-epoch, where the engine's random streams stand (empty at an epoch's start, when
+    /// they follow from the run's seed): the CPU engine's worker generators, one a thread; the
+    /// GPU engine's subsampling generator and the number of batches launched.
     pub rngs: Vec<u64>,
+    /// The corpus's size in bytes when the run started: a resumed run refuses a corpus that
+    /// changed, whose sentences would no longer be the ones the position counts.
+    #[serde(default)]
+    pub corpus_bytes: u64,
     /// Rows of the negative-sampling output matrix (0 when unused).
     pub negative_rows: usize,
     /// Rows of the hierarchical-softmax matrix (0 when unused).
@@ -71,6 +77,10 @@ pub struct Weights {
     pub hs: Vec<f32>,
 }
 
+/// The longest vocabulary word: the corpus reader cuts a token at `MAX_TOKEN_BYTES` raw bytes,
+/// and replacing invalid UTF-8 (3 bytes a byte) or lowercasing can make it longer.
+const MAX_WORD_BYTES: usize = 4 * MAX_TOKEN_BYTES;
+
 /// A checkpoint as read from a file: what [`crate::train_checkpointed`] continues from.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
@@ -82,10 +92,17 @@ pub struct Checkpoint {
     pub weights: Weights,
 }
 
-/// Writes a checkpoint to `path` atomically (the previous one stays until the new one is
-/// complete).
-pub(crate) fn write(path: &Path, progress: &Progress, vocab: &Vocab, w: &Weights) -> Result<()> {
-    common::write_atomic(path, |out| {
+/// Writes a checkpoint of `weights` (input, negative sampling, hierarchical softmax) to `path`
+/// atomically and durably: a temporary file, synced to the disk, then renamed over the
+/// previous checkpoint, which stays whole until the new one is (also across a power cut).
+pub(crate) fn write(
+    path: &Path,
+    progress: &Progress,
+    vocab: &Vocab,
+    weights: [&[f32]; 3],
+) -> Result<()> {
+    common::replace_with(path, |temp| -> std::io::Result<()> {
+        let mut out = BufWriter::new(File::create(temp)?);
         let header = serde_json::to_vec(progress).map_err(std::io::Error::other)?;
         out.write_all(MAGIC)?;
         out.write_all(&(header.len() as u32).to_le_bytes())?;
@@ -95,10 +112,10 @@ pub(crate) fn write(path: &Path, progress: &Progress, vocab: &Vocab, w: &Weights
             out.write_all(word.as_bytes())?;
             out.write_all(&count.to_le_bytes())?;
         }
-        for matrix in [&w.input, &w.negative, &w.hs] {
-            write_floats(out, matrix)?;
+        for matrix in weights {
+            write_floats(&mut out, matrix)?;
         }
-        Ok(())
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
     })
     .map_err(|e| Error::io(path, e))
 }
@@ -112,6 +129,13 @@ fn write_floats(out: &mut BufWriter<File>, values: &[f32]) -> std::io::Result<()
         out.write_all(&bytes)?;
     }
     Ok(())
+}
+
+impl Weights {
+    /// The three matrices as slices, in the order a checkpoint stores them.
+    pub fn as_slices(&self) -> [&[f32]; 3] {
+        [&self.input, &self.negative, &self.hs]
+    }
 }
 
 impl Checkpoint {
@@ -244,7 +268,7 @@ impl<R: Read> Reader<R> {
         let mut total = 0u64;
         for _ in 0..words {
             let len = self.u32()? as usize;
-            if len == 0 || len > MAX_TOKEN_BYTES || (self.offset + len as u64 + 8) > end {
+            if len == 0 || len > MAX_WORD_BYTES || (self.offset + len as u64 + 8) > end {
                 return Err(self.error(format!("word length {len} is impossible")));
             }
             let mut bytes = vec![0u8; len];
@@ -298,6 +322,7 @@ mod tests {
             epoch_loss: 1.5,
             epoch_examples: 3,
             rngs: vec![1, u64::MAX],
+            corpus_bytes: 1234,
             negative_rows: 2,
             hs_rows: 0,
             vocab_words: 2,
@@ -315,7 +340,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CHECKPOINT_FILE);
         let (progress, vocab, weights) = sample();
-        write(&path, &progress, &vocab, &weights).unwrap();
+        write(&path, &progress, &vocab, weights.as_slices()).unwrap();
         let back = Checkpoint::read(&path).unwrap();
         assert_eq!(back.progress, progress);
         assert_eq!(back.vocab.words(), vocab.words());
@@ -324,11 +349,23 @@ mod tests {
     }
 
     #[test]
+    fn a_word_that_decoding_made_long_reads_back() {
+        // 1000 invalid bytes become 1000 U+FFFD: 3000 bytes, a word the corpus reader can make.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CHECKPOINT_FILE);
+        let (progress, _, weights) = sample();
+        let long = "\u{fffd}".repeat(MAX_TOKEN_BYTES);
+        let vocab = Vocab::from_counts([(long.clone(), 5), ("b".to_string(), 2)], 1, 0);
+        write(&path, &progress, &vocab, weights.as_slices()).unwrap();
+        assert_eq!(Checkpoint::read(&path).unwrap().vocab.words()[0], long);
+    }
+
+    #[test]
     fn damaged_files_are_errors_with_the_offset() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CHECKPOINT_FILE);
         let (mut progress, vocab, weights) = sample();
-        write(&path, &progress, &vocab, &weights).unwrap();
+        write(&path, &progress, &vocab, weights.as_slices()).unwrap();
         let good = std::fs::read(&path).unwrap();
         let read_err = |bytes: &[u8]| {
             std::fs::write(&path, bytes).unwrap();
@@ -349,7 +386,7 @@ mod tests {
         // A header that claims 10^12 words is an error before any allocation.
         progress.vocab_words = 1_000_000_000_000;
         progress.negative_rows = 1_000_000_000_000;
-        write(&path, &progress, &vocab, &weights).unwrap();
+        write(&path, &progress, &vocab, weights.as_slices()).unwrap();
         let e = Checkpoint::read(&path).unwrap_err().to_string();
         assert!(e.contains("more than the file holds"), "{e}");
         // Counts whose sum overflows (found by fuzzing): an error, not a panic.

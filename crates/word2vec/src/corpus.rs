@@ -211,10 +211,10 @@ impl CorpusReader {
     }
 }
 
-/// word2vec.c splits on space, tab and newline; we accept every ASCII whitespace byte.
+/// Every ASCII whitespace byte (word2vec.c splits on space, tab and newline), and NUL:
+/// word2vec.c's C strings end a word there, and a run of NULs (a damaged or binary file) must
+/// not become a vocabulary word.
 #[inline]
-/// ASCII whitespace, and NUL: word2vec.c's C strings end a word there, and a run of NULs (a
-/// damaged or binary file) must not become a vocabulary word.
 fn is_separator(byte: u8) -> bool {
     matches!(
         byte,

@@ -185,10 +185,14 @@ impl ModelParams {
 pub struct TrainParams {
     /// Passes over the corpus.
     pub epochs: usize,
-    /// Starting learning rate, decaying linearly to `alpha × 1e-4`; `None` takes the
-    /// architecture's default ([`Arch::default_alpha`], see [`TrainParams::alpha_for`]).
+    /// Starting learning rate; `None` takes the architecture's default
+    /// ([`Arch::default_alpha`], see [`TrainParams::alpha_for`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// The final learning rate (gensim's name): the rate falls linearly from `alpha` to it over
+    /// the run. `None` is word2vec.c's schedule: linear towards 0, floored at `alpha × 1e-4`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_alpha: Option<f64>,
     /// Subsampling threshold: words more frequent than this fraction of the corpus are randomly
     /// dropped (word2vec.c's formula); 0 disables subsampling.
     pub sample: f64,
@@ -216,6 +220,7 @@ impl Default for TrainParams {
         TrainParams {
             epochs: 5,
             alpha: None,
+            min_alpha: None,
             sample: 1e-3,
             threads: 0,
             seed: 1,
@@ -241,6 +246,10 @@ impl TrainParams {
             let ok = alpha > 0.0 && alpha <= 10.0;
             check("alpha", alpha, ok, "0 < alpha <= 10")?;
         }
+        if let Some(min_alpha) = self.min_alpha {
+            let ok = min_alpha >= 0.0 && min_alpha <= self.alpha.unwrap_or(f64::INFINITY);
+            check("min_alpha", min_alpha, ok, "0 <= min_alpha <= alpha")?;
+        }
         let sample = self.sample;
         check(
             "sample",
@@ -255,6 +264,9 @@ impl TrainParams {
             threads <= 1024,
             "0..=1024 (0 = all cores)",
         )?;
+        let every = self.checkpoint_every_words;
+        let every_ok = every == 0 || every >= 1000;
+        check("checkpoint_every_words", every, every_ok, "0 or >= 1000")?;
         let secs = self.log_every_secs;
         let secs_ok = (0.05..=86_400.0).contains(&secs);
         check("log_every_secs", secs, secs_ok, "0.05..=86400")?;

@@ -19,6 +19,10 @@ use super::tokenizer::SpecialIds;
 /// Lines handed to the tokenizer at once: enough for its thread pool, little memory.
 const ENCODE_BATCH_LINES: usize = 4096;
 
+/// Text per `encode_batch` call at most (and one piece more): the tokenizer's encodings are
+/// many times the size of their text, so a batch of long lines must stay small.
+const ENCODE_BATCH_BYTES: usize = 32 << 20;
+
 /// Why the token stream could not be built or read.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -148,10 +152,13 @@ fn tokenize(
     let mut open = false;
     loop {
         batch.clear();
-        for piece in lines.by_ref().take(ENCODE_BATCH_LINES) {
+        let mut bytes = 0;
+        while batch.len() < ENCODE_BATCH_LINES && bytes < ENCODE_BATCH_BYTES {
+            let Some(piece) = lines.next() else { break };
             let (text, ends_line) = piece.map_err(io(corpus))?;
             if !text.trim().is_empty() || (open && ends_line) {
                 open = !ends_line;
+                bytes += text.len();
                 batch.push((text, ends_line));
             }
         }

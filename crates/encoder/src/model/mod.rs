@@ -96,8 +96,9 @@ pub struct MlmModel {
 
 impl ModelShape {
     /// Checks a shape read from `shape_file` before anything is allocated for it: its values
-    /// in their ranges, and a weights file at `weights` large enough for its token embeddings
-    /// (so a shape that claims 10^12 tokens is an error, not an allocation).
+    /// in their ranges, and a weights file at `weights` large enough for its largest matrices
+    /// (so a shape that claims 10^12 tokens or the largest layers is an error, not an
+    /// allocation).
     pub fn check_against(&self, shape_file: &Path, weights: &Path) -> Result<(), ModelError> {
         let format = |message: String| ModelError::Format {
             path: shape_file.to_path_buf(),
@@ -116,12 +117,15 @@ impl ModelShape {
                 source,
             })?
             .len();
-        let needed = (self.vocab_size as u64) * (self.model.hidden as u64) * 4;
+        // The token embeddings and each layer's attention (4 h²) and feed-forward (2 h·ffn)
+        // matrices, 4 bytes a float: a lower bound of what the weights file must hold.
+        let (h, ffn) = (self.model.hidden as u64, self.model.ffn as u64);
+        let floats =
+            self.vocab_size as u64 * h + self.model.layers as u64 * (4 * h * h + 2 * h * ffn);
+        let needed = floats.saturating_mul(4);
         if needed > bytes {
             return Err(format(format!(
-                "{} tokens of {} floats need {needed} bytes, but {} has {bytes}",
-                self.vocab_size,
-                self.model.hidden,
+                "this shape needs at least {needed} bytes of weights, but {} has {bytes}",
                 weights.display()
             )));
         }

@@ -75,10 +75,13 @@ impl Default for W2vEval {
     }
 }
 
-/// The keys a resumed Word2Vec run may change: how long it trains, where and how fast, what it
-/// logs and writes; everything that shapes the vectors stays.
-pub const RESUMABLE_CHANGES: [&str; 11] = [
+/// The keys a resumed Word2Vec run may change: how long it trains, its learning rate (what a
+/// numerical fault calls for), where and how fast, what it logs and writes; the model, the
+/// vocabulary, subsampling and the seed stay.
+pub const RESUMABLE_CHANGES: [&str; 13] = [
     "train.epochs",
+    "train.alpha",
+    "train.min_alpha",
     "train.threads",
     "train.device",
     "train.log_every_secs",
@@ -112,7 +115,17 @@ impl Word2VecConfig {
         }
         let restrict = self.eval.restrict;
         check("eval.restrict", restrict, restrict >= 1, ">= 1")?;
-        self.train.alpha = Some(self.train.alpha_for(self.model.arch));
+        let alpha = self.train.alpha_for(self.model.arch);
+        self.train.alpha = Some(alpha);
+        if let Some(min_alpha) = self.train.min_alpha {
+            let ok = min_alpha <= alpha;
+            check(
+                "train.min_alpha",
+                min_alpha,
+                ok,
+                "0 <= min_alpha <= train.alpha",
+            )?;
+        }
         Ok(())
     }
 }
@@ -137,6 +150,19 @@ mod tests {
         let e = format!("{:#}", w2v(text, sets).unwrap_err());
         assert!(!e.contains('\n'), "multi-line error: {e}");
         e
+    }
+
+    #[test]
+    fn min_alpha_is_checked_against_the_resolved_alpha() {
+        let c = w2v(GOOD, &["train.min_alpha=0.025"]).unwrap();
+        assert_eq!(c.train.min_alpha, Some(0.025));
+        let e = err(GOOD, &["model.arch=skipgram", "train.min_alpha=0.03"]);
+        assert!(
+            e.contains(
+                "train.min_alpha = 0.03 is out of range (allowed: 0 <= min_alpha <= train.alpha)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub(super) struct Engine<'v> {
     pub(super) model: ModelParams,
     /// The starting learning rate, resolved for the architecture.
     alpha: f64,
+    /// The final learning rate, or word2vec.c's schedule.
+    min_alpha: Option<f64>,
     /// The seed of the run.
     pub(super) seed: u64,
     /// Per word, the subsampling keep threshold ([`keep_thresholds`]).
@@ -40,6 +42,7 @@ impl<'v> Engine<'v> {
         Engine {
             model: model.clone(),
             alpha: train.alpha_for(model.arch),
+            min_alpha: train.min_alpha,
             seed: train.seed,
             keep: keep_thresholds(vocab.counts(), vocab.total(), train.sample),
             negatives: (model.negative > 0).then(|| NegativeTable::new(vocab.counts())),
@@ -79,11 +82,15 @@ impl<'v> Engine<'v> {
         Ok(OutputWeights { negative, hs })
     }
 
-    /// The learning rate after `words_done` of `words_total` words: linear decay to a floor.
+    /// The learning rate after `words_done` of `words_total` words: linear from `alpha` to
+    /// `min_alpha` (gensim), or towards 0 with a floor (word2vec.c).
     pub(super) fn alpha_at(&self, words_done: u64, words_total: u64) -> f64 {
         let start = self.alpha;
-        let progress = words_done as f64 / (words_total as f64 + 1.0);
-        (start * (1.0 - progress)).max(start * MIN_ALPHA_FRACTION)
+        let progress = (words_done as f64 / (words_total as f64 + 1.0)).min(1.0);
+        match self.min_alpha {
+            Some(end) => start - (start - end) * progress,
+            None => (start * (1.0 - progress)).max(start * MIN_ALPHA_FRACTION),
+        }
     }
 
     /// The seed of worker `thread` of `threads` in epoch `epoch` (from 0): a stream per thread
@@ -130,6 +137,14 @@ mod tests {
         assert!((e.alpha_at(0, 100) - 0.025).abs() < 1e-12);
         assert!((e.alpha_at(50, 99) - 0.0125).abs() < 1e-12);
         assert!((e.alpha_at(100, 99) - 0.025 * 1e-4).abs() < 1e-12);
+        let to_half = TrainParams {
+            min_alpha: Some(0.0125),
+            ..TrainParams::default()
+        };
+        let e = Engine::new(&vocab, &ModelParams::default(), &to_half);
+        assert!((e.alpha_at(0, 99) - 0.025).abs() < 1e-12);
+        assert!((e.alpha_at(50, 99) - 0.01875).abs() < 1e-12);
+        assert!((e.alpha_at(200, 99) - 0.0125).abs() < 1e-12);
     }
 
     #[test]

@@ -142,6 +142,13 @@ impl Job<'_> {
             return Err(Error::InvalidParameter("the vocabulary is empty".into()));
         }
         let engine = Engine::new(self.vocab, self.model, self.train);
+        let words_total = self
+            .vocab
+            .total()
+            .checked_mul(self.train.epochs as u64)
+            .ok_or_else(|| {
+                Error::InvalidParameter("the vocabulary's word count overflows".into())
+            })?;
         let (mut input, mut outputs, progress) = match resume {
             Some((progress, weights)) => self.resumed(&engine, progress, weights)?,
             None => self.started(&engine)?,
@@ -152,7 +159,7 @@ impl Job<'_> {
             let run = gpu::GpuRun {
                 engine: &engine,
                 epochs: self.train.epochs,
-                words_total: self.vocab.total() * self.train.epochs as u64,
+                words_total,
                 report_every: self.train.report_every(),
                 saver: &saver,
                 every_words: self.train.checkpoint_every_words,
@@ -174,7 +181,7 @@ impl Job<'_> {
             threads: self.train.effective_threads(),
             epochs: self.train.epochs,
             words_done: AtomicU64::new(progress.words_done),
-            words_total: self.vocab.total() * self.train.epochs as u64,
+            words_total,
             start: Instant::now(),
             report_every: self.train.report_every(),
             saver,
@@ -183,6 +190,14 @@ impl Job<'_> {
         };
         run.all_epochs(progress, &mut input, &mut outputs, observer)?;
         Ok(input)
+    }
+
+    /// The corpus file's size, which a checkpoint records.
+    fn corpus_bytes(&self) -> Result<u64> {
+        let corpus = &self.data.corpus;
+        Ok(std::fs::metadata(corpus)
+            .map_err(|e| Error::io(corpus, e))?
+            .len())
     }
 
     /// A new run's weights and its position: epoch 1, nothing done.
@@ -203,6 +218,7 @@ impl Job<'_> {
             epoch_loss: 0.0,
             epoch_examples: 0,
             rngs: Vec::new(),
+            corpus_bytes: self.corpus_bytes()?,
             negative_rows: outputs.negative.len() / self.model.dim,
             hs_rows: outputs.hs.len() / self.model.dim,
             vocab_words: self.vocab.len(),
@@ -211,8 +227,9 @@ impl Job<'_> {
     }
 
     /// A resumed run's weights and position, after checking that the checkpoint belongs to
-    /// this job: the same model, vocabulary and optimisation (only `epochs`, `threads`,
-    /// `device`, `log_every_secs` and `checkpoint_every_words` may change).
+    /// this job: the same model, vocabulary, corpus, `sample` and `seed` (the learning rate,
+    /// epochs, threads, device and logging may change; a lower `alpha` is what a numerical
+    /// fault calls for).
     fn resumed(
         &self,
         engine: &Engine,
@@ -226,13 +243,15 @@ impl Job<'_> {
             log_every_secs: progress.train.log_every_secs,
             checkpoint_every_words: progress.train.checkpoint_every_words,
             poison_at_words: progress.train.poison_at_words,
+            alpha: progress.train.alpha,
+            min_alpha: progress.train.min_alpha,
             ..self.train.clone()
         };
         let fresh = engine.init_outputs()?;
         let mismatch = if progress.model != *self.model {
             Some("the model settings")
         } else if same_train != progress.train {
-            Some("the optimisation settings (alpha, sample or seed)")
+            Some("the optimisation settings (sample or seed)")
         } else if progress.vocab_words != self.vocab.len()
             || weights.input.len() != self.vocab.len() * self.model.dim
         {
@@ -254,6 +273,14 @@ impl Job<'_> {
                 "the checkpoint has finished {} epochs, and train.epochs = {}; raise train.epochs to train further",
                 progress.epoch - 1,
                 self.train.epochs
+            )));
+        }
+        let now = self.corpus_bytes()?;
+        if progress.corpus_bytes != 0 && progress.corpus_bytes != now {
+            return Err(Error::InvalidParameter(format!(
+                "{}: the corpus changed since the checkpoint ({} bytes then, {now} now); its position would point elsewhere",
+                self.data.corpus.display(),
+                progress.corpus_bytes
             )));
         }
         let mid_epoch = !progress.rngs.is_empty();
@@ -328,7 +355,7 @@ impl Run<'_> {
                 ..progress
             };
             self.save(&progress, input, outputs)?;
-            if epoch < self.epochs && self.stop.load(Ordering::Relaxed) {
+            if epoch < self.epochs && self.stop_asked(observer) {
                 return Err(self.saver.stopped(words_done));
             }
         }
@@ -366,7 +393,7 @@ impl Run<'_> {
                 break;
             }
             self.save(progress, input, outputs)?;
-            if self.stop.load(Ordering::Relaxed) {
+            if self.stop_asked(observer) {
                 return Err(self.saver.stopped(words_done));
             }
         }
@@ -465,15 +492,17 @@ impl Run<'_> {
 
     /// Writes the checkpoint of `progress`, if the run keeps one.
     fn save(&self, progress: &Progress, input: &Embeddings, outputs: &OutputWeights) -> Result<()> {
-        if !self.saver.enabled() {
-            return Ok(());
+        let weights = [input.data(), &outputs.negative[..], &outputs.hs[..]];
+        self.saver.save(progress, weights)
+    }
+
+    /// Whether a stop was asked for: by the observer (also between stretches, while an epoch's
+    /// evaluation or a checkpoint ran), or by the loss check.
+    fn stop_asked(&self, observer: &mut dyn Observer) -> bool {
+        if observer.stop_requested() {
+            self.stop.store(true, Ordering::Relaxed);
         }
-        let weights = checkpoint::Weights {
-            input: input.data().to_vec(),
-            negative: outputs.negative.clone(),
-            hs: outputs.hs.clone(),
-        };
-        self.saver.save(progress, &weights)
+        self.stop.load(Ordering::Relaxed)
     }
 }
 

@@ -34,11 +34,16 @@ impl<'a> Saver<'a> {
         self.path.is_some()
     }
 
-    /// Writes a checkpoint of `progress` with `weights`, if the run keeps one.
-    pub(super) fn save(&self, progress: &Progress, weights: &checkpoint::Weights) -> Result<()> {
+    /// Writes a checkpoint of `progress` with `weights` (input, negative sampling, hierarchical
+    /// softmax), if the run keeps one. Weights that are not all finite are a numerical fault,
+    /// not a checkpoint: a weight can turn before the loss shows it.
+    pub(super) fn save(&self, progress: &Progress, weights: [&[f32]; 3]) -> Result<()> {
         let Some(path) = self.path else {
             return Ok(());
         };
+        if !weights.iter().all(|m| m.iter().all(|x| x.is_finite())) {
+            return Err(self.non_finite(progress.epoch, progress.words_done));
+        }
         checkpoint::write(path, progress, self.vocab, weights)?;
         self.saved.set(Some(progress.words_done));
         Ok(())

@@ -68,6 +68,7 @@ pub(super) struct EpochState<'a> {
     exhausted: AtomicBool,
     /// The test hook: the first batch after this many words gets a NaN.
     poison_at: Option<u64>,
+    /// Whether the test hook has poisoned its batch (it does once).
     poisoned: AtomicBool,
     totals: Mutex<LossTotals>,
     interval: Mutex<LossTotals>,

@@ -10,7 +10,8 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow};
 use encoder::{Config, Masker, MaskingConfig, Outcome, Pretraining, RunDir, Sequences};
 
-use crate::signals::{Signal, StopRequest, Stopped, resume_command};
+use crate::resume_command::resume_command;
+use crate::signals::{Signal, StopRequest, Stopped};
 use observer::{CheckpointSaver, Logger, RunObserver, Throughput, Warmup};
 
 /// Runs `train encoder`: a new run, or with `resume` the run in `out` continued from its newest
@@ -57,7 +58,11 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
         logger: Logger::new(&mut tb, t.steps, t.log_every),
         throughput: Throughput::default(),
         warmup: Warmup::new(t.device.is_gpu()),
-        saver: CheckpointSaver::new(&run, t.keep_checkpoints),
+        saver: CheckpointSaver::new(
+            &run,
+            t.keep_checkpoints,
+            resume_from.as_ref().map(|r| r.1.clone()),
+        ),
         stop: StopRequest::install(),
     };
     let outcome = encoder::pretrain(model, resumed, &job, &mut observer);
@@ -75,6 +80,8 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
     });
     match outcome.context("training")? {
         Outcome::Finished { model } => {
+            // The weights are written atomically: a signal now ends the process at once.
+            observer.stop.exit_on_next_signal();
             model.save(&run.weights()).context("saving the model")?;
             eprintln!("wrote {}", run.weights().display());
         }
@@ -83,7 +90,10 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
             let checkpoint = saved.unwrap_or_else(|| run.checkpoints());
             let signal = observer.stop.received().unwrap_or(Signal::Interrupt);
             drop(observer);
-            tb.flush()?;
+            // The checkpoint is written: a failed flush must not hide how to continue.
+            if let Err(e) = tb.flush() {
+                eprintln!("warning: flushing the TensorBoard events: {e}");
+            }
             let message = format!(
                 "step {step} is saved in {}; continue with: {}",
                 checkpoint.display(),

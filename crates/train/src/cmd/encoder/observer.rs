@@ -220,12 +220,13 @@ pub struct CheckpointSaver<'a> {
 }
 
 impl<'a> CheckpointSaver<'a> {
-    /// Saves into `run`, keeping the newest `keep`.
-    pub fn new(run: &'a RunDir, keep: usize) -> Self {
+    /// Saves into `run`, keeping the newest `keep`; `resumed_from` is the checkpoint a resumed
+    /// run started from (its last good one until it saves its own).
+    pub fn new(run: &'a RunDir, keep: usize, resumed_from: Option<PathBuf>) -> Self {
         CheckpointSaver {
             run,
             keep,
-            last: None,
+            last: resumed_from,
         }
     }
 

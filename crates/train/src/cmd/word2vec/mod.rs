@@ -14,8 +14,9 @@ use word2vec::{CHECKPOINT_FILE, Checkpoint, Checkpoints, DataParams, Embeddings,
 
 use crate::config::Word2VecConfig;
 use crate::progress::Display;
+use crate::resume_command::resume_command;
 use crate::run as run_dir;
-use crate::signals::{Signal, StopRequest, Stopped, resume_command};
+use crate::signals::{Signal, StopRequest, Stopped};
 use crate::tensorboard::{EventWriter, write_projector};
 use common::{AdapterInfo, write_atomic};
 use evaluate::EvalSets;
@@ -143,7 +144,10 @@ fn train_vectors(
     checkpoints: Checkpoints,
     dir: &Path,
 ) -> Result<(Embeddings, Option<anyhow::Error>)> {
-    let display = Display::new(vocab.total() * cfg.train.epochs as u64, "words");
+    let display = Display::new(
+        vocab.total().saturating_mul(cfg.train.epochs as u64),
+        "words",
+    );
     let stop = StopRequest::install();
     let mut observer = RunObserver::new(display, tb, eval, stop.clone());
     let mut train = cfg.train.clone();
@@ -158,12 +162,19 @@ fn train_vectors(
     );
     let log_error = observer.finish();
     match trained {
-        Ok(vectors) => Ok((vectors, log_error)),
+        Ok(vectors) => {
+            // The outputs are written atomically: a signal now ends the process at once.
+            stop.exit_on_next_signal();
+            Ok((vectors, log_error))
+        }
         Err(word2vec::Error::Stopped {
             words_done,
             checkpoint,
         }) => {
-            tb.flush()?;
+            // The checkpoint is written: a failed flush must not hide how to continue.
+            if let Err(e) = tb.flush() {
+                eprintln!("warning: flushing the TensorBoard events: {e}");
+            }
             let saved: PathBuf = checkpoint.unwrap_or_else(|| dir.join(CHECKPOINT_FILE));
             let message = format!(
                 "{words_done} words are saved in {}; continue with: {}",

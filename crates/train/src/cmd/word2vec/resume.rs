@@ -25,7 +25,7 @@ pub fn resume_point(
     let path = dir.join(CHECKPOINT_FILE);
     if !path.exists() {
         bail!(
-            "--resume: {} has no checkpoint yet ({} is missing); start the run again",
+            "--resume: {} has no checkpoint yet ({} is missing); remove the folder or choose another --out to start again",
             dir.display(),
             path.display()
         );

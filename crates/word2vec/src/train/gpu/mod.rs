@@ -33,7 +33,7 @@ use super::engine::{Engine, OutputWeights};
 use super::observer::{EpochSummary, Observer, Reporter};
 use super::saver::Saver;
 use super::worker::LossTotals;
-use crate::checkpoint::{Progress, Weights};
+use crate::checkpoint::Progress;
 use batch::{Batch, Limits, Source};
 use device::Gpu;
 use layout::Layout;
@@ -206,7 +206,7 @@ impl GpuRun<'_> {
                 break;
             }
             self.save(on, progress)?;
-            if end == StretchEnd::Stop {
+            if end == StretchEnd::Stop || observer.stop_requested() {
                 return Err(self.saver.stopped(words_done));
             }
         }
@@ -253,6 +253,10 @@ impl GpuRun<'_> {
                 totals.add(sums);
                 clock.interval.add(sums);
                 clock.report(*words_done, self.words_total, false, observer);
+                if !sums.loss.is_finite() {
+                    // A numerical fault: stop at once; the epoch reports it.
+                    return Ok((totals, StretchEnd::Stop));
+                }
             }
             if let Some(end) = end {
                 return Ok((totals, end));
@@ -293,12 +297,13 @@ impl GpuRun<'_> {
         if !self.saver.enabled() {
             return Ok(());
         }
-        let weights = Weights {
-            input: self.download(on, 0)?,
-            negative: self.download(on, 1)?,
-            hs: self.download(on, 2)?,
-        };
-        self.saver.save(progress, &weights)
+        let weights = [
+            self.download(on, 0)?,
+            self.download(on, 1)?,
+            self.download(on, 2)?,
+        ];
+        self.saver
+            .save(progress, [&weights[0], &weights[1], &weights[2]])
     }
 }
 
