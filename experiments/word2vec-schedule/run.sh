@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The learning-rate schedule, swept: for skip-gram (negative sampling), CBOW and skip-gram with
+# hierarchical softmax at 1, 3 and 5 epochs on enwiki-10M, our trainer with word2vec.c's
+# schedule (linear to 0) and with train.min_alpha = alpha x {0.1, 0.25, 0.5}, next to gensim with
+# workers=2 (its usual setting, min_alpha = alpha x 1e-4 as in word2vec-vs-peers). Every vectors
+# file is scored by `train eval` on the shared sets (Google analogies restricted to 30k words,
+# WS-353, SimLex-999), in the background while the next run trains, so wall times are only
+# indicative. Writes work/results.tsv; summarize.py prints the tables.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+root=$(cd ../.. && pwd)
+train=${TRAIN:-$root/target/release/train}
+data=${DATA:-$root/../shared/data}
+venv=${VENV:-$root/experiments/word2vec-gpu/work/.venv}
+modes=${MODES:-"sg-ns cbow-ns sg-hs"}
+epochs_list=${EPOCHS:-"1 3 5"}
+fractions=${FRACTIONS:-"w2v 0.1 0.25 0.5"}
+mkdir -p work/runs
+corpus=work/enwiki-10M.txt
+[ -f "$corpus" ] || xz -dc "$data/corpora/enwiki-10M.txt.xz" > "$corpus"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q gensim==4.4.0
+fi
+eval_sets=(--analogy "$data/eval/questions-words.txt" --similarity "$data/eval/ws353.tsv"
+    --similarity "$data/eval/simlex999.tsv" --restrict 30000 --json)
+results=work/results.tsv
+[ -f "$results" ] || printf 'mode\tepochs\tschedule\tanalogy\tws353\tsimlex\twall_s\n' > "$results"
+
+# mode -> "arch negative hs alpha" (our names) and gensim's "sg hs negative".
+declare -A ours=([sg-ns]="skipgram 5 false 0.025" [cbow-ns]="cbow 5 false 0.05" [sg-hs]="skipgram 0 true 0.025")
+declare -A peer=([sg-ns]="1 0 5" [cbow-ns]="0 0 5" [sg-hs]="1 1 0")
+
+score() { # vectors file -> "analogy ws353 simlex"
+    "$train" eval --vectors "$1" "${eval_sets[@]}" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+a = r["analogy"]["questions-words"]["accuracy"]
+s = r["similarity"]
+w, l = s["ws353"]["spearman"], s["simlex999"]["spearman"]
+print(f"{a:.4f}\t{w:.4f}\t{l:.4f}")'
+}
+
+for mode in $modes; do
+    read -r arch negative hs alpha <<< "${ours[$mode]}"
+    for epochs in $epochs_list; do
+        for f in $fractions; do
+            out=work/runs/$mode-e$epochs-$f
+            sets=(--set "model.arch=$arch" --set "model.negative=$negative" --set "model.hs=$hs"
+                --set "train.alpha=$alpha" --set "train.epochs=$epochs")
+            [ "$f" = w2v ] || sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $f)")")
+            rm -rf "$out"
+            start=$(date +%s.%N)
+            "$train" word2vec --config base.toml --out "$out" "${sets[@]}" 2> "$out.log"
+            wall=$(echo "$(date +%s.%N) - $start" | bc)
+            # Scored in the background while the next run trains (an evaluation takes ~25 s).
+            { printf '%s\t%s\t%s\t%s\t%.1f\n' "$mode" "$epochs" "ours-$f" "$(score "$out/vectors.bin")" "$wall" | tee -a "$results"; } &
+        done
+        read -r sg ghs gneg <<< "${peer[$mode]}"
+        out=work/runs/$mode-e$epochs-gensim.bin
+        start=$(date +%s.%N)
+        "$venv/bin/python" ../word2vec-vs-peers/gensim_train.py --corpus "$corpus" --out "$out" \
+            --sg "$sg" --hs "$ghs" --negative "$gneg" --alpha "$alpha" --epochs "$epochs" \
+            --threads 2 2> "$out.log"
+        wall=$(echo "$(date +%s.%N) - $start" | bc)
+        { printf '%s\t%s\tgensim-w2\t%s\t%.1f\n' "$mode" "$epochs" "$(score "$out")" "$wall" | tee -a "$results"; } &
+    done
+done
+wait
+python3 summarize.py "$results"

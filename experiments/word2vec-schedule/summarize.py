@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Prints, per mode and epochs, each schedule's analogy accuracy and Spearman correlations with
+its difference from gensim (workers=2), and which schedule wins on all three sets."""
+import csv
+import sys
+from collections import defaultdict
+
+rows = list(csv.DictReader(open(sys.argv[1] if len(sys.argv) > 1 else "work/results.tsv"), delimiter="\t"))
+by = defaultdict(dict)
+for r in rows:
+    by[(r["mode"], int(r["epochs"]))][r["schedule"]] = r  # the last run of a schedule counts
+print("| mode | epochs | schedule | analogy | WS-353 | SimLex | Δ analogy vs gensim | Δ WS | Δ SimLex | ≥ gensim on all |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for (mode, epochs), runs in sorted(by.items()):
+    g = runs.get("gensim-w2")
+    for name, r in sorted(runs.items()):
+        vals = [float(r[k]) for k in ("analogy", "ws353", "simlex")]
+        if g and name != "gensim-w2":
+            d = [v - float(g[k]) for v, k in zip(vals, ("analogy", "ws353", "simlex"))]
+            delta = f"{100 * d[0]:+.2f} | {d[1]:+.3f} | {d[2]:+.3f} | {'yes' if min(d) >= 0 else 'no'}"
+        else:
+            delta = " |  |  | "
+        print(f"| {mode} | {epochs} | {name} | {100 * vals[0]:.2f} | {vals[1]:.3f} | {vals[2]:.3f} | {delta} |")
