@@ -15,6 +15,7 @@ venv=${VENV:-$root/experiments/word2vec-gpu/work/.venv}
 modes=${MODES:-"sg-ns cbow-ns sg-hs"}
 epochs_list=${EPOCHS:-"1 3 5"}
 fractions=${FRACTIONS:-"w2v 0.1 0.25 0.5"}
+# SKIP_GENSIM=1: ours only (an extra schedule for a mode and epochs gensim already ran).
 mkdir -p work/runs
 corpus=work/enwiki-10M.txt
 [ -f "$corpus" ] || xz -dc "$data/corpora/enwiki-10M.txt.xz" > "$corpus"
@@ -55,6 +56,7 @@ for mode in $modes; do
             # Scored in the background while the next run trains (an evaluation takes ~25 s).
             { printf '%s\t%s\t%s\t%s\t%.1f\n' "$mode" "$epochs" "ours-$f" "$(score "$out/vectors.bin")" "$wall" | tee -a "$results"; } &
         done
+        [ -z "${SKIP_GENSIM:-}" ] || continue
         read -r sg ghs gneg <<< "${peer[$mode]}"
         out=work/runs/$mode-e$epochs-gensim.bin
         start=$(date +%s.%N)
