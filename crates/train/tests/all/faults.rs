@@ -80,32 +80,48 @@ fn a_word2vec_run_killed_or_stopped_by_a_signal_resumes_to_the_same_vectors_bit_
     }
 }
 
-/// A second Ctrl-C, sent once the run has said it is stopping, ends it at once: exit 130,
-/// no "stopped by" message (the graceful stop never finished), and the last complete
-/// checkpoint left to resume from (the caller resumes `twice`).
+/// Two Ctrl-Cs in a row: exit 130, and the last complete checkpoint left to resume from (the
+/// caller resumes `twice`). Whether the second one came before the graceful stop finished is a
+/// race here; `a_second_signal_exits_at_once` tests that it ends the process at once.
 fn twice_ctrl_c_exits_at_once(dir: &Path) {
-    use std::io::BufRead;
-    let mut child = spawn(word2vec_command(dir, "twice", &[]));
+    let child = spawn(word2vec_command(dir, "twice", &[]));
     wait_for(&dir.join("twice/checkpoint.w2v"));
     kill(&child, "-INT");
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("SIGINT: stopping") {
-        let mut line = Vec::new();
-        let n = err.read_until(b'\n', &mut line).unwrap();
-        assert!(n > 0, "the run ended without saying it stops: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&line));
-    }
     kill(&child, "-INT");
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    assert_eq!(status.code(), Some(130), "{seen}{rest}");
-    assert!(
-        !rest.contains("stopped by"),
-        "the stop finished first: {rest}"
-    );
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     word2vec::Checkpoint::read(&dir.join("twice/checkpoint.w2v")).unwrap();
+}
+
+/// The test's own binary, run again as a child with `SIGNAL_CHILD` set, installs the signal
+/// handlers and raises SIGINT twice: the first only asks for a stop, the second ends the
+/// process at once with 130, before the line after it.
+#[test]
+fn a_second_signal_exits_at_once() {
+    use signal_hook::consts::SIGINT;
+    use train::signals::{Signal, StopRequest};
+    if std::env::var_os("SIGNAL_CHILD").is_some() {
+        let stop = StopRequest::install();
+        signal_hook::low_level::raise(SIGINT).unwrap();
+        assert_eq!(stop.received(), Some(Signal::Interrupt));
+        println!("first signal: asked to stop");
+        signal_hook::low_level::raise(SIGINT).unwrap();
+        println!("second signal: still running");
+        std::process::exit(0);
+    }
+    let o = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "faults::a_second_signal_exits_at_once",
+            "--nocapture",
+        ])
+        .env("SIGNAL_CHILD", "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(130), "{out}{}", stderr(&o));
+    assert!(out.contains("first signal: asked to stop"), "{out}");
+    assert!(!out.contains("second signal: still running"), "{out}");
 }
 
 #[test]
