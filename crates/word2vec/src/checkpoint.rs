@@ -66,6 +66,21 @@ pub struct Progress {
     pub vocab_words: usize,
 }
 
+impl Progress {
+    /// Where a run stands once the epoch it is in has ended: the next epoch, at its start.
+    pub(crate) fn next_epoch(self) -> Progress {
+        Progress {
+            epoch: self.epoch + 1,
+            sentences: 0,
+            epoch_words_before: self.words_done,
+            epoch_loss: 0.0,
+            epoch_examples: 0,
+            rngs: Vec::new(),
+            ..self
+        }
+    }
+}
+
 /// The weights a checkpoint holds, row-major, `dim` floats per row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights {

@@ -71,15 +71,19 @@ impl<'v> Engine<'v> {
     /// one per inner node of the Huffman tree for hierarchical softmax (empty when unused).
     pub(super) fn init_outputs(&self) -> Result<OutputWeights> {
         let dim = self.model.dim;
-        let negative = match self.negatives {
-            Some(_) => zeros(self.vocab.len(), dim)?,
-            None => Vec::new(),
-        };
-        let hs = match &self.huffman {
-            Some(huffman) => zeros(huffman.inner_nodes(), dim)?,
-            None => Vec::new(),
-        };
-        Ok(OutputWeights { negative, hs })
+        let (negative, hs) = self.output_rows();
+        Ok(OutputWeights {
+            negative: zeros(negative, dim)?,
+            hs: zeros(hs, dim)?,
+        })
+    }
+
+    /// Rows of the two output matrices: one per word for negative sampling, one per inner node
+    /// of the Huffman tree for hierarchical softmax; 0 for a layer the model does not use.
+    pub(super) fn output_rows(&self) -> (usize, usize) {
+        let negative = self.negatives.as_ref().map_or(0, |_| self.vocab.len());
+        let hs = self.huffman.as_ref().map_or(0, Huffman::inner_nodes);
+        (negative, hs)
     }
 
     /// The learning rate after `words_done` of `words_total` words: linear from `alpha` to

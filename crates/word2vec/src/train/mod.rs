@@ -153,7 +153,8 @@ impl Job<'_> {
             Some((progress, weights)) => self.resumed(&engine, progress, weights)?,
             None => self.started(&engine)?,
         };
-        let saver = Saver::new(checkpoint, self.vocab, &progress);
+        let every = self.train.checkpoint_every_words;
+        let saver = Saver::new(checkpoint, every, self.vocab, &progress);
         #[cfg(feature = "wgpu")]
         if self.train.device == Device::Wgpu {
             let run = gpu::GpuRun {
@@ -162,7 +163,6 @@ impl Job<'_> {
                 words_total,
                 report_every: self.train.report_every(),
                 saver: &saver,
-                every_words: self.train.checkpoint_every_words,
             };
             let (data, corpus) = (self.data, &self.data.corpus);
             run.train(
@@ -185,7 +185,6 @@ impl Job<'_> {
             start: Instant::now(),
             report_every: self.train.report_every(),
             saver,
-            every_words: self.train.checkpoint_every_words,
             stop: AtomicBool::new(false),
         };
         run.all_epochs(progress, &mut input, &mut outputs, observer)?;
@@ -208,6 +207,7 @@ impl Job<'_> {
             engine.init_input()?,
         )?;
         let outputs = engine.init_outputs()?;
+        let (negative_rows, hs_rows) = engine.output_rows();
         let progress = Progress {
             model: self.model.clone(),
             train: self.train.clone(),
@@ -219,8 +219,8 @@ impl Job<'_> {
             epoch_examples: 0,
             rngs: Vec::new(),
             corpus_bytes: self.corpus_bytes()?,
-            negative_rows: outputs.negative.len() / self.model.dim,
-            hs_rows: outputs.hs.len() / self.model.dim,
+            negative_rows,
+            hs_rows,
             vocab_words: self.vocab.len(),
         };
         Ok((input, outputs, progress))
@@ -247,7 +247,7 @@ impl Job<'_> {
             min_alpha: progress.train.min_alpha,
             ..self.train.clone()
         };
-        let fresh = engine.init_outputs()?;
+        let (negative_rows, hs_rows) = engine.output_rows();
         let mismatch = if progress.model != *self.model {
             Some("the model settings")
         } else if same_train != progress.train {
@@ -256,8 +256,8 @@ impl Job<'_> {
             || weights.input.len() != self.vocab.len() * self.model.dim
         {
             Some("the vocabulary")
-        } else if weights.negative.len() != fresh.negative.len()
-            || weights.hs.len() != fresh.hs.len()
+        } else if weights.negative.len() != negative_rows * self.model.dim
+            || weights.hs.len() != hs_rows * self.model.dim
         {
             Some("the output layers' sizes")
         } else {
@@ -325,8 +325,6 @@ struct Run<'a> {
     report_every: Duration,
     /// Checkpoints.
     saver: Saver<'a>,
-    /// Words between checkpoints within an epoch (0: at epoch ends only).
-    every_words: u64,
     /// Set when the observer asks for a stop, or the loss stops being finite.
     stop: AtomicBool,
 }
@@ -343,20 +341,10 @@ impl Run<'_> {
         for epoch in progress.epoch..=self.epochs {
             let summary = self.epoch(&mut progress, input, outputs, observer)?;
             observer.epoch_end(&summary, input);
-            let words_done = self.words_done.load(Ordering::Relaxed);
-            progress = Progress {
-                epoch: epoch + 1,
-                sentences: 0,
-                words_done,
-                epoch_words_before: words_done,
-                epoch_loss: 0.0,
-                epoch_examples: 0,
-                rngs: Vec::new(),
-                ..progress
-            };
+            progress = progress.next_epoch();
             self.save(&progress, input, outputs)?;
             if epoch < self.epochs && self.stop_asked(observer) {
-                return Err(self.saver.stopped(words_done));
+                return Err(self.saver.stopped(progress.words_done));
             }
         }
         Ok(())
@@ -429,12 +417,7 @@ impl Run<'_> {
             output_neg: HogwildMatrix::new(&mut outputs.negative, dim),
             output_hs: HogwildMatrix::new(&mut outputs.hs, dim),
         };
-        let pause_at = match self.every_words {
-            every if every > 0 && self.saver.enabled() => {
-                self.words_done.load(Ordering::Relaxed) + every
-            }
-            _ => u64::MAX,
-        };
+        let pause_at = self.saver.due_at(self.words_done.load(Ordering::Relaxed));
         let counters = (&self.words_done, self.words_total, &self.stop);
         let poison = self.engine.poison_at;
         let state = EpochState::new(reader, counters, pause_at, self.threads, poison);

@@ -9,7 +9,7 @@ use crate::checkpoint::Progress;
 use crate::vectors::Embeddings;
 
 use super::engine::Engine;
-use super::worker::EpochState;
+use super::worker::{EpochState, LossTotals};
 
 /// How often the reporting thread looks at the workers' progress: often enough that the end of
 /// an epoch is noticed at once, rarely enough to cost nothing.
@@ -57,15 +57,14 @@ impl EpochSummary {
     /// The summary of the epoch `progress` is in, once it has ended, `elapsed` after it began
     /// (in this process).
     pub(super) fn of(progress: &Progress, elapsed: Duration) -> Self {
-        let examples = progress.epoch_examples;
+        let totals = LossTotals {
+            loss: progress.epoch_loss,
+            examples: progress.epoch_examples,
+        };
         EpochSummary {
             epoch: progress.epoch,
-            loss: if examples > 0 {
-                progress.epoch_loss / examples as f64
-            } else {
-                f64::NAN
-            },
-            examples,
+            loss: totals.mean().unwrap_or(f64::NAN),
+            examples: totals.examples,
             words: progress.words_done - progress.epoch_words_before,
             words_done: progress.words_done,
             elapsed,

@@ -12,6 +12,8 @@ use crate::vocab::Vocab;
 pub(super) struct Saver<'a> {
     /// The checkpoint file.
     pub(super) path: Option<&'a Path>,
+    /// Words between checkpoints within an epoch (0: at epoch ends only).
+    every_words: u64,
     /// The vocabulary every checkpoint holds.
     pub(super) vocab: &'a Vocab,
     /// Words done at the last checkpoint written (or resumed from).
@@ -19,11 +21,18 @@ pub(super) struct Saver<'a> {
 }
 
 impl<'a> Saver<'a> {
-    /// The saver of a run at `progress` (a resumed run's checkpoint is its last good one).
-    pub(super) fn new(path: Option<&'a Path>, vocab: &'a Vocab, progress: &Progress) -> Self {
+    /// The saver of a run at `progress` that checkpoints to `path` every `every_words` words
+    /// within an epoch (a resumed run's checkpoint is its last good one).
+    pub(super) fn new(
+        path: Option<&'a Path>,
+        every_words: u64,
+        vocab: &'a Vocab,
+        progress: &Progress,
+    ) -> Self {
         let resumed = (progress.words_done > 0).then_some(progress.words_done);
         Saver {
             path,
+            every_words,
             vocab,
             saved: Cell::new(resumed),
         }
@@ -32,6 +41,15 @@ impl<'a> Saver<'a> {
     /// Whether the run keeps checkpoints.
     pub(super) fn enabled(&self) -> bool {
         self.path.is_some()
+    }
+
+    /// The words done at which the next checkpoint within an epoch is due, when `words_done`
+    /// are done now (never, for a run without checkpoints or with `every_words` 0).
+    pub(super) fn due_at(&self, words_done: u64) -> u64 {
+        match self.every_words {
+            every if every > 0 && self.enabled() => words_done.saturating_add(every),
+            _ => u64::MAX,
+        }
     }
 
     /// Writes a checkpoint of `progress` with `weights` (input, negative sampling, hierarchical

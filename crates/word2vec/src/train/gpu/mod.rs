@@ -17,6 +17,7 @@ mod layout;
 mod reference;
 mod tables;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use common::AdapterInfo;
@@ -62,8 +63,6 @@ pub(super) struct GpuRun<'a> {
     pub(super) report_every: std::time::Duration,
     /// Checkpoints.
     pub(super) saver: &'a Saver<'a>,
-    /// Words between checkpoints within an epoch (0: at epoch ends only).
-    pub(super) every_words: u64,
 }
 
 /// The GPU, what lives on it for the run, and how batches are laid out on it.
@@ -103,7 +102,8 @@ struct Stream<'a> {
 
 impl GpuRun<'_> {
     /// Trains `input` and `outputs` on the GPU from `progress` to the last epoch, reading the
-    /// corpus at `corpus`, with checkpoints at epoch ends, every `every_words` and on a stop.
+    /// corpus at `corpus`, with checkpoints at epoch ends, when the saver says one is due and
+    /// on a stop.
     pub(super) fn train(
         &self,
         corpus: &std::path::Path,
@@ -139,19 +139,11 @@ impl GpuRun<'_> {
             let summary = self.epoch(&on, corpus, lowercase, &mut progress, reporter, observer)?;
             input.data_mut().copy_from_slice(&self.download(&on, 0)?);
             observer.epoch_end(&summary, input);
-            let words_done = progress.words_done;
-            progress = Progress {
-                epoch: epoch + 1,
-                sentences: 0,
-                epoch_words_before: words_done,
-                epoch_loss: 0.0,
-                epoch_examples: 0,
-                rngs: Vec::new(),
-                ..progress
-            };
-            self.save(&on, &progress)?;
+            progress = progress.next_epoch();
+            // The input vectors were just read back for the observer.
+            self.save(&on, &progress, Some(input.data()))?;
             if epoch < self.epochs && observer.stop_requested() {
-                return Err(self.saver.stopped(words_done));
+                return Err(self.saver.stopped(progress.words_done));
             }
         }
         Ok(())
@@ -188,10 +180,7 @@ impl GpuRun<'_> {
         let mut clock = Clock::new(reporter, progress.words_done);
         loop {
             let mut words_done = progress.words_done;
-            let pause_at = match self.every_words {
-                every if every > 0 && self.saver.enabled() => words_done + every,
-                _ => u64::MAX,
-            };
+            let pause_at = self.saver.due_at(words_done);
             let stretch = (&mut stream, &mut words_done, pause_at);
             let (sums, end) = self.stretch(on, stretch, &mut clock, observer)?;
             progress.words_done = words_done;
@@ -205,7 +194,7 @@ impl GpuRun<'_> {
             if end == StretchEnd::Corpus {
                 break;
             }
-            self.save(on, progress)?;
+            self.save(on, progress, None)?;
             if end == StretchEnd::Stop || observer.stop_requested() {
                 return Err(self.saver.stopped(words_done));
             }
@@ -292,18 +281,19 @@ impl GpuRun<'_> {
         Ok(f32::from_bytes(&bytes).to_vec())
     }
 
-    /// Writes the checkpoint of `progress` with the weights read back, if the run keeps one.
-    fn save(&self, on: &OnGpu, progress: &Progress) -> Result<()> {
+    /// Writes the checkpoint of `progress` with the weights read back from the GPU, if the run
+    /// keeps one; `input` is the input matrix when the caller has just read it back.
+    fn save(&self, on: &OnGpu, progress: &Progress, input: Option<&[f32]>) -> Result<()> {
         if !self.saver.enabled() {
             return Ok(());
         }
-        let weights = [
-            self.download(on, 0)?,
-            self.download(on, 1)?,
-            self.download(on, 2)?,
-        ];
+        let input = match input {
+            Some(input) => Cow::Borrowed(input),
+            None => Cow::Owned(self.download(on, 0)?),
+        };
+        let outputs = [self.download(on, 1)?, self.download(on, 2)?];
         self.saver
-            .save(progress, [&weights[0], &weights[1], &weights[2]])
+            .save(progress, [&input, &outputs[0], &outputs[1]])
     }
 }
 
