@@ -1,5 +1,5 @@
-//! The arithmetic of the hot loop: σ and the loss from tables, the gradient of one output, and
-//! the two vector kernels (`dot`, `axpy`).
+//! The arithmetic of the hot loop: σ and the loss from tables, and the gradient of one output
+//! (the vector kernels are in `kernels.rs`).
 //!
 //! For a training example with input vector `v` (a context word's vector in skip-gram, the mean
 //! of the context vectors in CBOW) and an output vector `u` with label `l` (1 for the target
@@ -96,55 +96,9 @@ fn neg_log_sigmoid(x: f32) -> f64 {
     }
 }
 
-/// `a·b` with eight independent accumulators, so the compiler vectorises it (a single running
-/// sum is a dependency chain it may not reorder). The summation order is part of the output:
-/// one-thread runs are reproducible byte for byte only while it stays the same.
-#[inline(always)]
-pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (x, y) in ra.iter().zip(rb) {
-        sum += x * y;
-    }
-    sum
-}
-
-/// `y += a·x`.
-#[inline(always)]
-pub(super) fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dot_and_axpy_match_the_definitions() {
-        let a: Vec<f32> = (0..19).map(|i| i as f32 * 0.5).collect();
-        let b: Vec<f32> = (0..19).map(|i| 1.0 - i as f32 * 0.1).collect();
-        let expected: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert!((dot(&a, &b) - expected).abs() < 1e-4);
-        let mut y = b.clone();
-        axpy(2.0, &a, &mut y);
-        assert!(
-            y.iter()
-                .zip(&a)
-                .zip(&b)
-                .all(|((y, a), b)| (y - (b + 2.0 * a)).abs() < 1e-6)
-        );
-    }
 
     #[test]
     fn loss_formula() {

@@ -21,6 +21,7 @@ mod engine;
 #[cfg(feature = "wgpu")]
 mod gpu;
 mod hogwild;
+mod kernels;
 mod maths;
 mod observer;
 mod saver;

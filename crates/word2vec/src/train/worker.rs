@@ -11,7 +11,8 @@ use crate::sampling::{Rng, keep};
 
 use super::engine::Engine;
 use super::hogwild::HogwildMatrix;
-use super::maths::{MAX_EXP, axpy, dot};
+use super::kernels::{Kernels, Portable, prefetch};
+use super::maths::MAX_EXP;
 
 /// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
 /// enough that threads finish an epoch together.
@@ -172,6 +173,28 @@ struct Scratch {
     grad: Vec<f32>,
     /// The negatives drawn for the current centre word.
     negatives: Vec<u32>,
+    /// The negatives of the next centre word (CBOW, and skip-gram with shared negatives), drawn
+    /// a window ahead so that their rows can be prefetched.
+    next_negatives: Vec<u32>,
+    /// Skip-gram's window buffers.
+    window: Window,
+}
+
+/// Skip-gram's buffers for one window (see `Worker::skipgram_window`), allocated once.
+#[derive(Default)]
+struct Window {
+    /// The window's context words.
+    contexts: Vec<u32>,
+    /// The negative-sampling outputs: the centre word, then its negatives.
+    targets: Vec<u32>,
+    /// The contexts' input vectors, one row each, as the window started.
+    inputs: Vec<f32>,
+    /// The output vectors (Huffman nodes, then `targets`), one row each, as the window started.
+    outputs: Vec<f32>,
+    /// The step `g` of each (output, context) pair, output by output.
+    steps: Vec<f32>,
+    /// The same steps, context by context.
+    by_context: Vec<f32>,
 }
 
 /// One worker thread of an epoch.
@@ -192,23 +215,35 @@ impl Worker<'_> {
     pub(super) fn run(&self) -> Result<u64> {
         let _stopped = Stopped(&self.epoch.running);
         #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports the feature the function is compiled for.
+            return unsafe { self.run_avx512() };
+        }
+        #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports the features the function is compiled for.
             return unsafe { self.run_avx2() };
         }
-        self.run_generic()
+        self.run_with::<Portable>()
     }
 
-    /// The same loop compiled for AVX2: `dot` and `axpy` inline into it and vectorise 8-wide.
+    /// The same loop compiled for AVX2 with FMA, with the kernels written for them.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn run_avx2(&self) -> Result<u64> {
-        self.run_generic()
+        self.run_with::<super::kernels::Avx2>()
+    }
+
+    /// The same loop compiled for AVX-512, with the kernels written for it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn run_avx512(&self) -> Result<u64> {
+        self.run_with::<super::kernels::Avx512>()
     }
 
     #[inline(always)]
-    fn run_generic(&self) -> Result<u64> {
+    fn run_with<K: Kernels>(&self) -> Result<u64> {
         let dim = self.engine.model.dim;
         let mut rng = Rng::from_state(self.rng);
         let mut batch = TokenBatch::default();
@@ -217,6 +252,8 @@ impl Worker<'_> {
             hidden: vec![0f32; dim],
             grad: vec![0f32; dim],
             negatives: Vec::with_capacity(self.engine.model.negative),
+            next_negatives: Vec::with_capacity(self.engine.model.negative),
+            window: Window::default(),
         };
         while !self.epoch.should_pause() {
             batch.clear();
@@ -226,7 +263,7 @@ impl Worker<'_> {
             if self.epoch.poison_now() {
                 self.poison(&batch);
             }
-            let (loss, words) = self.train_batch(&batch, &mut ids, &mut rng, &mut scratch);
+            let (loss, words) = self.train_batch::<K>(&batch, &mut ids, &mut rng, &mut scratch);
             self.epoch.words_done.fetch_add(words, Ordering::Relaxed);
             lock(&self.epoch.totals).add(loss);
             lock(&self.epoch.interval).add(loss);
@@ -246,7 +283,7 @@ impl Worker<'_> {
     /// Trains on every sentence of `batch` (`ids` holds each in turn); returns the loss and
     /// the vocabulary words read.
     #[inline(always)]
-    fn train_batch(
+    fn train_batch<K: Kernels>(
         &self,
         batch: &TokenBatch,
         ids: &mut Vec<u32>,
@@ -260,8 +297,8 @@ impl Worker<'_> {
             let done = self.epoch.words_done.load(Ordering::Relaxed) + words;
             let alpha = self.engine.alpha_at(done, self.epoch.words_total) as f32;
             match self.engine.model.arch {
-                Arch::SkipGram => self.skipgram_sentence(ids, alpha, rng, scratch, &mut loss),
-                Arch::Cbow => self.cbow_sentence(ids, alpha, rng, scratch, &mut loss),
+                Arch::SkipGram => self.skipgram_sentence::<K>(ids, alpha, rng, scratch, &mut loss),
+                Arch::Cbow => self.cbow_sentence::<K>(ids, alpha, rng, scratch, &mut loss),
             }
         }
         (loss, words)
@@ -291,8 +328,12 @@ impl Worker<'_> {
     }
 
     /// Skip-gram over one sentence: each context word's vector predicts the centre word.
+    ///
+    /// With shared negatives (the default) a window's contexts all predict the same outputs, so
+    /// [`skipgram_window`](Self::skipgram_window) runs them output by output; otherwise each
+    /// (context, centre) pair draws its own negatives and runs alone, as in word2vec.c.
     #[inline(always)]
-    fn skipgram_sentence(
+    fn skipgram_sentence<K: Kernels>(
         &self,
         ids: &[u32],
         alpha: f32,
@@ -301,28 +342,192 @@ impl Worker<'_> {
         loss: &mut LossTotals,
     ) {
         let Scratch {
-            grad, negatives, ..
+            grad,
+            negatives,
+            next_negatives,
+            window: buffers,
+            ..
         } = scratch;
         let window = self.engine.model.window;
         let share = self.engine.model.share_negatives;
         for (pos, &word) in ids.iter().enumerate() {
             let (lo, hi) = context_span(pos, ids.len(), window, rng);
             if share {
-                self.draw_negatives(word, rng, negatives);
+                self.negatives_ahead(ids, pos, rng, negatives, next_negatives);
+                buffers.contexts.clear();
+                buffers.contexts.extend(
+                    ids[lo..=hi]
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(c, &id)| (lo + c != pos).then_some(id)),
+                );
+                loss.loss += self.skipgram_window::<K>(word, negatives, buffers, alpha);
+                loss.examples += buffers.contexts.len() as u64;
+                continue;
             }
             for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
                 if c == pos {
                     continue;
                 }
-                if !share {
-                    self.draw_negatives(word, rng, negatives);
-                }
+                self.draw_negatives(word, rng, negatives);
                 let input = self.weights.input.row_mut(context);
                 grad.fill(0.0);
-                loss.loss += self.output_step(word, negatives, input, grad, alpha);
+                loss.loss += self.output_step::<K>(word, negatives, input, grad, alpha);
                 loss.examples += 1;
-                axpy(1.0, grad, input);
+                K::axpy(1.0, grad, input);
             }
+        }
+    }
+
+    /// Puts the negatives of centre position `pos` into `negatives` (drawn at the previous
+    /// position, or now for the first), draws those of `pos + 1` into `next`, and prefetches the
+    /// rows the next window will read.
+    #[inline(always)]
+    fn negatives_ahead(
+        &self,
+        ids: &[u32],
+        pos: usize,
+        rng: &mut Rng,
+        negatives: &mut Vec<u32>,
+        next: &mut Vec<u32>,
+    ) {
+        if pos == 0 {
+            self.draw_negatives(ids[0], rng, negatives);
+        } else {
+            std::mem::swap(negatives, next);
+        }
+        if let Some(&word) = ids.get(pos + 1) {
+            self.draw_negatives(word, rng, next);
+            let entering = ids.get(pos + 1 + self.engine.model.window);
+            self.prefetch_window(word, next, entering);
+        }
+    }
+
+    /// Prefetches what the window of centre word `word` will read that this one does not: its
+    /// output rows (the word's and `negatives`', or the deepest nodes of its Huffman path, the
+    /// rare ones; the nodes near the root are always cached) and the input row of the context
+    /// word entering the window.
+    #[inline(always)]
+    fn prefetch_window(&self, word: u32, negatives: &[u32], entering: Option<&u32>) {
+        if let Some(huffman) = &self.engine.huffman {
+            for &point in huffman.points(word).iter().rev().take(4) {
+                prefetch(self.weights.output_hs.row(point));
+            }
+        }
+        if self.engine.negatives.is_some() {
+            prefetch(self.weights.output_neg.row(word));
+            for &target in negatives {
+                prefetch(self.weights.output_neg.row(target));
+            }
+        }
+        if let Some(&context) = entering {
+            prefetch(self.weights.input.row(context));
+        }
+    }
+
+    /// One window of skip-gram with shared outputs, as small matrix products (Ji et al. 2016,
+    /// "Parallelizing Word2Vec in Shared and Distributed Memory": HogBatch). The window's `k`
+    /// context rows and its `m` output rows (the Huffman path's nodes, or the centre word and its
+    /// negatives) are copied once into `inputs` and `outputs`; the `k × m` dot products give
+    /// the steps `g`; then each output row takes `Σ g·input` and each context row `Σ g·output`,
+    /// every shared row read once and written once per window. Pair by pair, each output row was
+    /// read and written once per context, and the rows near the Huffman root and the frequent
+    /// negatives are the ones both threads write, so this also cuts the traffic between cores
+    /// where it is highest.
+    ///
+    /// The difference from running the pairs in turn: within one window, a context no longer
+    /// sees the update its predecessors made to the same output row (a minibatch of the window's
+    /// contexts for each output, as in HogBatch). Returns the window's summed loss.
+    #[inline(always)]
+    fn skipgram_window<K: Kernels>(
+        &self,
+        word: u32,
+        negatives: &[u32],
+        w: &mut Window,
+        alpha: f32,
+    ) -> f64 {
+        let dim = self.engine.model.dim;
+        let k = w.contexts.len();
+        let (codes, points) = match &self.engine.huffman {
+            Some(huffman) => (huffman.code(word), huffman.points(word)),
+            None => (&[][..], &[][..]),
+        };
+        w.targets.clear();
+        if self.engine.negatives.is_some() {
+            w.targets.push(word);
+            w.targets.extend_from_slice(negatives);
+        }
+        w.inputs.clear();
+        for &context in &w.contexts {
+            w.inputs.extend_from_slice(self.weights.input.row(context));
+        }
+        w.outputs.clear();
+        for &point in points {
+            w.outputs
+                .extend_from_slice(self.weights.output_hs.row(point));
+        }
+        for &target in &w.targets {
+            w.outputs
+                .extend_from_slice(self.weights.output_neg.row(target));
+        }
+        let m = points.len() + w.targets.len();
+        w.steps.clear();
+        w.steps.resize(m * k, 0.0);
+        let tables = &self.engine.tables;
+        let mut loss = 0f64;
+        let rows = w
+            .outputs
+            .chunks_exact(dim)
+            .zip(w.steps.chunks_exact_mut(k.max(1)));
+        for (j, (out, steps)) in rows.enumerate() {
+            let inputs = w.inputs.chunks_exact(dim);
+            if let Some(&code) = codes.get(j) {
+                let label = 1.0 - code as f32;
+                for (g, input) in steps.iter_mut().zip(inputs) {
+                    let f = K::dot(input, out);
+                    loss += tables.loss(if code == 0 { f } else { -f });
+                    // word2vec.c skips saturated nodes in hierarchical softmax
+                    if f.abs() < MAX_EXP {
+                        *g = (label - tables.sigmoid(f)) * alpha;
+                    }
+                }
+            } else {
+                let label = if j == codes.len() { 1.0 } else { 0.0 };
+                for (g, input) in steps.iter_mut().zip(inputs) {
+                    let f = K::dot(input, out);
+                    loss += tables.loss(if label > 0.0 { f } else { -f });
+                    *g = tables.gradient(f, label, alpha);
+                }
+            }
+        }
+        self.apply_window::<K>(points, w, k, m);
+        loss
+    }
+
+    /// The updates of [`skipgram_window`](Self::skipgram_window), from the copies of the rows as
+    /// the window started: output row `j` += `Σ_i steps[j][i]·inputs[i]`, context row `i` +=
+    /// `Σ_j steps[j][i]·outputs[j]`.
+    #[inline(always)]
+    fn apply_window<K: Kernels>(&self, points: &[u32], w: &mut Window, k: usize, m: usize) {
+        let by_output = w.steps.chunks_exact(k.max(1));
+        let rows = points.iter().map(|&p| self.weights.output_hs.row_mut(p));
+        let rows = rows.chain(
+            w.targets
+                .iter()
+                .map(|&t| self.weights.output_neg.row_mut(t)),
+        );
+        for (steps, row) in by_output.zip(rows) {
+            K::add_weighted_rows(steps, &w.inputs, row);
+        }
+        w.by_context.clear();
+        w.by_context.extend(
+            (0..k)
+                .flat_map(|i| (0..m).map(move |j| (i, j)))
+                .map(|(i, j)| w.steps[j * k + i]),
+        );
+        let by_context = w.by_context.chunks_exact(m.max(1));
+        for (steps, &context) in by_context.zip(&w.contexts) {
+            K::add_weighted_rows(steps, &w.outputs, self.weights.input.row_mut(context));
         }
     }
 
@@ -330,7 +535,7 @@ impl Worker<'_> {
     /// word, and every context vector receives the whole gradient (as in word2vec.c, also when
     /// averaging).
     #[inline(always)]
-    fn cbow_sentence(
+    fn cbow_sentence<K: Kernels>(
         &self,
         ids: &[u32],
         alpha: f32,
@@ -342,18 +547,21 @@ impl Worker<'_> {
             hidden,
             grad,
             negatives,
+            next_negatives,
+            ..
         } = scratch;
         let window = self.engine.model.window;
         let input = &self.weights.input;
         for (pos, &word) in ids.iter().enumerate() {
             let (lo, hi) = context_span(pos, ids.len(), window, rng);
+            self.negatives_ahead(ids, pos, rng, negatives, next_negatives);
             if hi == lo {
                 continue;
             }
             hidden.fill(0.0);
             for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
                 if c != pos {
-                    axpy(1.0, input.row(context), hidden);
+                    K::axpy(1.0, input.row(context), hidden);
                 }
             }
             if self.engine.model.cbow_mean {
@@ -361,12 +569,11 @@ impl Worker<'_> {
                 hidden.iter_mut().for_each(|h| *h *= inv);
             }
             grad.fill(0.0);
-            self.draw_negatives(word, rng, negatives);
-            loss.loss += self.output_step(word, negatives, hidden, grad, alpha);
+            loss.loss += self.output_step::<K>(word, negatives, hidden, grad, alpha);
             loss.examples += 1;
             for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
                 if c != pos {
-                    axpy(1.0, grad, input.row_mut(context));
+                    K::axpy(1.0, grad, input.row_mut(context));
                 }
             }
         }
@@ -390,7 +597,7 @@ impl Worker<'_> {
     /// Updates the output vectors for predicting `word` (with the drawn `negatives`) from
     /// `input`, adds the gradient for `input` into `grad`, and returns the example's loss.
     #[inline(always)]
-    fn output_step(
+    fn output_step<K: Kernels>(
         &self,
         word: u32,
         negatives: &[u32],
@@ -400,12 +607,12 @@ impl Worker<'_> {
     ) -> f64 {
         let mut loss = 0f64;
         if self.engine.huffman.is_some() {
-            loss += self.hs_step(word, input, grad, alpha);
+            loss += self.hs_step::<K>(word, input, grad, alpha);
         }
         if self.engine.negatives.is_some() {
-            loss += self.negative_step(word, 1.0, input, grad, alpha);
+            loss += self.negative_step::<K>(word, 1.0, input, grad, alpha);
             for &target in negatives {
-                loss += self.negative_step(target, 0.0, input, grad, alpha);
+                loss += self.negative_step::<K>(target, 0.0, input, grad, alpha);
             }
         }
         loss
@@ -414,7 +621,7 @@ impl Worker<'_> {
     /// Hierarchical softmax: one logistic step per inner node on `word`'s Huffman path, with
     /// label `1 - code`.
     #[inline(always)]
-    fn hs_step(&self, word: u32, input: &[f32], grad: &mut [f32], alpha: f32) -> f64 {
+    fn hs_step<K: Kernels>(&self, word: u32, input: &[f32], grad: &mut [f32], alpha: f32) -> f64 {
         let Some(huffman) = &self.engine.huffman else {
             return 0.0;
         };
@@ -422,22 +629,22 @@ impl Worker<'_> {
         let mut loss = 0f64;
         for (&code, &point) in huffman.code(word).iter().zip(huffman.points(word)) {
             let out = self.weights.output_hs.row_mut(point);
-            let f = dot(input, out);
+            let f = K::dot(input, out);
             let label = 1.0 - code as f32;
             loss += tables.loss(if code == 0 { f } else { -f });
             if f.abs() >= MAX_EXP {
                 continue; // word2vec.c skips saturated nodes in hierarchical softmax
             }
             let g = (label - tables.sigmoid(f)) * alpha;
-            axpy(g, out, grad);
-            axpy(g, input, out);
+            K::axpy(g, out, grad);
+            K::axpy(g, input, out);
         }
         loss
     }
 
     /// One logistic-regression step of negative sampling: output vector `target` with `label`.
     #[inline(always)]
-    fn negative_step(
+    fn negative_step<K: Kernels>(
         &self,
         target: u32,
         label: f32,
@@ -446,10 +653,10 @@ impl Worker<'_> {
         alpha: f32,
     ) -> f64 {
         let out = self.weights.output_neg.row_mut(target);
-        let f = dot(input, out);
+        let f = K::dot(input, out);
         let g = self.engine.tables.gradient(f, label, alpha);
-        axpy(g, out, grad);
-        axpy(g, input, out);
+        K::axpy(g, out, grad);
+        K::axpy(g, input, out);
         self.engine.tables.loss(if label > 0.0 { f } else { -f })
     }
 }

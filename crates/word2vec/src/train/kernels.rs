@@ -1,0 +1,338 @@
+//! The vector kernels of the hot loop (`dot`, `axpy`, and `add_weighted_rows` for the window
+//! batches) for each instruction set the worker is compiled for, and a prefetch hint.
+//!
+//! Our own code, not a BLAS: the vectors are one row (dim ~100) long, so a library call's
+//! dispatch would cost more than the arithmetic. The worker is generic over [`Kernels`] and picks
+//! the implementation once per thread: [`Avx512`], else [`Avx2`], else [`Portable`]. The x86
+//! ones are written with intrinsics because LLVM turned the portable eight-accumulator `dot`
+//! into 4-wide loads and shuffles (perf put half the skip-gram run on them). Their fused
+//! multiply-adds round once, so their results differ from [`Portable`]'s, and from each other's,
+//! in the last bits; each is deterministic on its own.
+
+/// The kernels, on `f32` slices of equal length.
+pub(super) trait Kernels {
+    /// `a·b`.
+    fn dot(a: &[f32], b: &[f32]) -> f32;
+    /// `y += a·x`.
+    fn axpy(a: f32, x: &[f32], y: &mut [f32]);
+    /// `y += Σ a[i]·rows[i]`, `rows` holding `a.len()` rows of `y.len()` values one after the
+    /// other: `y` is loaded and stored once instead of once per row.
+    fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]);
+}
+
+/// Plain Rust that the compiler vectorises for whatever the target guarantees.
+pub(super) struct Portable;
+
+impl Kernels for Portable {
+    /// Eight independent accumulators, so the compiler may vectorise (a single running sum is a
+    /// dependency chain it may not reorder). The summation order is part of the output: one-thread
+    /// runs are reproducible byte for byte only while it stays the same.
+    #[inline(always)]
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
+        let mut acc = [0f32; 8];
+        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+        let (ra, rb) = (ca.remainder(), cb.remainder());
+        for (x, y) in ca.zip(cb) {
+            for k in 0..8 {
+                acc[k] += x[k] * y[k];
+            }
+        }
+        let mut sum =
+            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        for (x, y) in ra.iter().zip(rb) {
+            sum += x * y;
+        }
+        sum
+    }
+
+    #[inline(always)]
+    fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+        for (y, x) in y.iter_mut().zip(x) {
+            *y += a * x;
+        }
+    }
+
+    #[inline(always)]
+    fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]) {
+        for (&a, row) in a.iter().zip(rows.chunks_exact(y.len().max(1))) {
+            Self::axpy(a, row, y);
+        }
+    }
+}
+
+/// AVX2 with FMA: 8 lanes, two accumulators, the tail in scalars.
+///
+/// Only for code compiled with `#[target_feature(enable = "avx2,fma")]` on a CPU that has both
+/// (the worker checks with `is_x86_feature_detected!`): its functions inline into such code and
+/// must not run elsewhere.
+#[cfg(target_arch = "x86_64")]
+pub(super) struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernels for Avx2 {
+    #[inline(always)]
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        use std::arch::x86_64::*;
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        // SAFETY: every vector load reads lanes below `n` of both slices, the scalar tail reads
+        // indices below `n`; the features are present (see the type's documentation).
+        unsafe {
+            let mut acc0 = _mm256_setzero_ps();
+            let mut acc1 = _mm256_setzero_ps();
+            let mut i = 0;
+            while i + 16 <= n {
+                acc0 =
+                    _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
+                acc1 = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(pa.add(i + 8)),
+                    _mm256_loadu_ps(pb.add(i + 8)),
+                    acc1,
+                );
+                i += 16;
+            }
+            if i + 8 <= n {
+                acc0 =
+                    _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
+                i += 8;
+            }
+            let acc = _mm256_add_ps(acc0, acc1);
+            let half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+            let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+            let sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
+            sum + tail_dot(&a[i..n], &b[i..n])
+        }
+    }
+
+    #[inline(always)]
+    fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+        use std::arch::x86_64::*;
+        let n = x.len().min(y.len());
+        let (px, py) = (x.as_ptr(), y.as_mut_ptr());
+        // SAFETY: as in `dot`; `y` is a distinct, exclusively borrowed slice.
+        unsafe {
+            let va = _mm256_set1_ps(a);
+            let mut i = 0;
+            while i + 8 <= n {
+                let v = _mm256_fmadd_ps(va, _mm256_loadu_ps(px.add(i)), _mm256_loadu_ps(py.add(i)));
+                _mm256_storeu_ps(py.add(i), v);
+                i += 8;
+            }
+            Portable::axpy(a, &x[i..n], &mut y[i..n]);
+        }
+    }
+
+    #[inline(always)]
+    fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]) {
+        use std::arch::x86_64::*;
+        let n = y.len();
+        let k = a.len().min(rows.len() / n.max(1));
+        let (pr, py) = (rows.as_ptr(), y.as_mut_ptr());
+        // SAFETY: row j's lanes i..i+8 and its tail's indices lie below (j + 1)·n ≤ rows.len()
+        // (j < k); `y` is exclusively borrowed; the features are present.
+        unsafe {
+            let mut i = 0;
+            while i + 8 <= n {
+                let mut acc = _mm256_loadu_ps(py.add(i));
+                for (j, &aj) in a[..k].iter().enumerate() {
+                    let row = _mm256_loadu_ps(pr.add(j * n + i));
+                    acc = _mm256_fmadd_ps(_mm256_set1_ps(aj), row, acc);
+                }
+                _mm256_storeu_ps(py.add(i), acc);
+                i += 8;
+            }
+            tail_weighted_rows(&a[..k], rows, i, y);
+        }
+    }
+}
+
+/// The scalar tail of a vector `dot` (a masked load cannot take its data from a recent store,
+/// and these rows are often just written).
+#[inline(always)]
+fn tail_dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The scalar tail of a vector `add_weighted_rows`: columns `from..` of `y` (rows of `y.len()`).
+#[inline(always)]
+fn tail_weighted_rows(a: &[f32], rows: &[f32], from: usize, y: &mut [f32]) {
+    let n = y.len();
+    for (j, &aj) in a.iter().enumerate() {
+        Portable::axpy(aj, &rows[j * n + from..(j + 1) * n], &mut y[from..]);
+    }
+}
+
+/// Asks the CPU to bring `row` into its cache ahead of use, so that a random row read later
+/// (the next window's outputs and entering context) does not stall the loop; a hint, with no
+/// effect on the results. A no-op on other architectures.
+#[inline(always)]
+pub(super) fn prefetch(row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // One request per 64-byte cache line (16 floats).
+        for line in row.chunks(16) {
+            // SAFETY: prefetching is a hint that never faults; SSE is part of x86_64.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
+}
+
+/// AVX-512: 16 lanes, the tail in scalars (a row of 100 is 6 full vectors and 4 scalars,
+/// against 12 and 4 with AVX2).
+///
+/// Only for code compiled with `#[target_feature(enable = "avx512f")]` on a CPU that has it
+/// (the worker checks): its functions inline into such code and must not run elsewhere.
+#[cfg(target_arch = "x86_64")]
+pub(super) struct Avx512;
+
+#[cfg(target_arch = "x86_64")]
+impl Kernels for Avx512 {
+    #[inline(always)]
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        use std::arch::x86_64::*;
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        // SAFETY: every vector load reads lanes below `n` of both slices, the scalar tail reads
+        // indices below `n`; the feature is present (see the type's documentation).
+        unsafe {
+            let mut acc0 = _mm512_setzero_ps();
+            let mut acc1 = _mm512_setzero_ps();
+            let mut i = 0;
+            while i + 32 <= n {
+                acc0 =
+                    _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc0);
+                acc1 = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(pa.add(i + 16)),
+                    _mm512_loadu_ps(pb.add(i + 16)),
+                    acc1,
+                );
+                i += 32;
+            }
+            if i + 16 <= n {
+                acc0 =
+                    _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc0);
+                i += 16;
+            }
+            let sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+            sum + tail_dot(&a[i..n], &b[i..n])
+        }
+    }
+
+    #[inline(always)]
+    fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+        use std::arch::x86_64::*;
+        let n = x.len().min(y.len());
+        let (px, py) = (x.as_ptr(), y.as_mut_ptr());
+        // SAFETY: as in `dot`; `y` is a distinct, exclusively borrowed slice.
+        unsafe {
+            let va = _mm512_set1_ps(a);
+            let mut i = 0;
+            while i + 16 <= n {
+                let v = _mm512_fmadd_ps(va, _mm512_loadu_ps(px.add(i)), _mm512_loadu_ps(py.add(i)));
+                _mm512_storeu_ps(py.add(i), v);
+                i += 16;
+            }
+            Portable::axpy(a, &x[i..n], &mut y[i..n]);
+        }
+    }
+
+    #[inline(always)]
+    fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]) {
+        use std::arch::x86_64::*;
+        let n = y.len();
+        let k = a.len().min(rows.len() / n.max(1));
+        let (pr, py) = (rows.as_ptr(), y.as_mut_ptr());
+        // SAFETY: row j's lanes i..i+16 and its tail's indices lie below (j + 1)·n ≤ rows.len()
+        // (j < k); `y` is exclusively borrowed; the feature is present.
+        unsafe {
+            let mut i = 0;
+            while i + 16 <= n {
+                let mut acc = _mm512_loadu_ps(py.add(i));
+                for (j, &aj) in a[..k].iter().enumerate() {
+                    let row = _mm512_loadu_ps(pr.add(j * n + i));
+                    acc = _mm512_fmadd_ps(_mm512_set1_ps(aj), row, acc);
+                }
+                _mm512_storeu_ps(py.add(i), acc);
+                i += 16;
+            }
+            tail_weighted_rows(&a[..k], rows, i, y);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check<K: Kernels>() {
+        for n in [0, 1, 7, 8, 9, 16, 19, 100, 300] {
+            let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+            let b: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.1).collect();
+            let expected: f64 = a.iter().zip(&b).map(|(x, y)| (x * y) as f64).sum();
+            let tolerance = 1e-5 * (1.0 + expected.abs());
+            assert!(
+                (K::dot(&a, &b) as f64 - expected).abs() < tolerance,
+                "n={n}"
+            );
+            let mut y = b.clone();
+            y.push(42.0); // one past `x`: must stay untouched
+            K::axpy(2.0, &a, &mut y[..n]);
+            assert!(
+                y.iter()
+                    .zip(&a)
+                    .zip(&b)
+                    .all(|((y, a), b)| (y - (b + 2.0 * a)).abs() < 1e-5),
+                "n={n}"
+            );
+            assert_eq!(y[n], 42.0);
+            let rows: Vec<f32> = (0..3 * n).map(|i| (i % 7) as f32 - 3.0).collect();
+            let weights = [0.5, -1.0, 2.0];
+            let mut y = b.clone();
+            K::add_weighted_rows(&weights, &rows, &mut y);
+            for (i, (&y, &b)) in y.iter().zip(&b).enumerate() {
+                let sum: f32 = (0..3).map(|j| weights[j] * rows[j * n + i]).sum();
+                assert!((y - (b + sum)).abs() < 1e-5, "n={n} i={i}");
+            }
+        }
+    }
+
+    #[test]
+    fn portable_kernels_match_the_definitions() {
+        check::<Portable>();
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernels_match_the_definitions_on_every_length() {
+        if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
+            eprintln!("skipped: this CPU has no AVX2 with FMA");
+            return;
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn run() {
+            check::<Avx2>();
+        }
+        // SAFETY: the features were just detected.
+        unsafe { run() }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx512_kernels_match_the_definitions_on_every_length() {
+        if !is_x86_feature_detected!("avx512f") {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        }
+        #[target_feature(enable = "avx512f")]
+        fn run() {
+            check::<Avx512>();
+        }
+        // SAFETY: the feature was just detected.
+        unsafe { run() }
+    }
+}
