@@ -130,10 +130,12 @@ pub struct ModelParams {
     pub hs: bool,
     /// CBOW averages the context vectors (true) or sums them.
     pub cbow_mean: bool,
-    /// Skip-gram: draw one set of negatives per centre word and share it across its window
-    /// (Ji et al. 2016, "Parallelizing Word2Vec in Shared and Distributed Memory"): the output
-    /// rows stay in cache across the window, far fewer random memory reads. false samples per
-    /// (word, context) pair as word2vec.c does.
+    /// Skip-gram: one set of outputs per centre word serves its whole window, and the window
+    /// trains as small matrix products (Ji et al. 2016, "Parallelizing Word2Vec in Shared and
+    /// Distributed Memory": HogBatch). One draw of negatives per centre word instead of one per
+    /// (word, context) pair, and every output row (negatives, or Huffman nodes with hierarchical
+    /// softmax) read and written once per window instead of once per context. false runs the
+    /// pairs one by one with their own negatives, as word2vec.c does.
     pub share_negatives: bool,
     /// Input vectors start uniform in ±`init_scale / dim`. word2vec.c uses 0.5, gensim 1.0;
     /// 1.0 measured about one analogy point better for skip-gram and CBOW at 3 epochs on
@@ -196,7 +198,8 @@ pub struct TrainParams {
     /// Subsampling threshold: words more frequent than this fraction of the corpus are randomly
     /// dropped (word2vec.c's formula); 0 disables subsampling.
     pub sample: f64,
-    /// Worker threads; 0 = all cores. With 1 a run is reproducible byte for byte.
+    /// Worker threads; 0 = all cores. With 1 a run is reproducible byte for byte on the same
+    /// kind of CPU (the vector kernels for AVX-512, AVX2 and neither round differently).
     pub threads: usize,
     /// Seed of every random choice.
     pub seed: u64,

@@ -94,13 +94,15 @@ fn training_learns_writes_outputs_and_logs_to_tensorboard() {
 }
 
 #[test]
-fn cbow_hierarchical_softmax_and_unshared_negatives_learn_too() {
+fn cbow_hierarchical_softmax_and_both_skipgram_loops_learn_too() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let corpus = cluster_corpus(dir, 6000);
     let cfg = write_config(dir, &corpus, "");
     let cfg = cfg.to_str().unwrap();
-    let variants: [(&str, &[&str]); 4] = [
+    // Skip-gram's windows train as matrix products with shared outputs (the default), or pair by
+    // pair (share_negatives = false), with negatives, hierarchical softmax or both.
+    let variants: [(&str, &[&str]); 7] = [
         ("cbow", &["model.arch=cbow"]),
         (
             "cbow-sum",
@@ -111,7 +113,20 @@ fn cbow_hierarchical_softmax_and_unshared_negatives_learn_too() {
             ],
         ),
         ("hs", &["model.hs=true", "model.negative=0"]),
+        ("hs+negatives", &["model.hs=true"]),
+        (
+            "cbow-hs",
+            &["model.arch=cbow", "model.hs=true", "model.negative=0"],
+        ),
         ("unshared", &["model.share_negatives=false"]),
+        (
+            "hs-pairwise",
+            &[
+                "model.hs=true",
+                "model.negative=0",
+                "model.share_negatives=false",
+            ],
+        ),
     ];
     for (name, sets) in variants {
         let mut args = vec!["word2vec", "--config", cfg, "--out", name];

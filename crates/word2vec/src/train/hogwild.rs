@@ -1,6 +1,7 @@
 //! The one place the engine shares memory unsafely: a matrix whose rows every worker thread
-//! reads and updates at once, without locks. (The crate's only other `unsafe` is the call of the
-//! AVX2 build of the worker loop, after checking that the CPU has AVX2 and FMA.)
+//! reads and updates at once, without locks. (The crate's only other `unsafe` is in `kernels`:
+//! the SIMD intrinsics, and the call of the worker loop compiled for the instruction set the CPU
+//! was found to have.)
 
 use std::marker::PhantomData;
 

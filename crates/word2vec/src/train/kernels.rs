@@ -2,8 +2,10 @@
 //! batches) for each instruction set the worker is compiled for, and a prefetch hint.
 //!
 //! Our own code, not a BLAS: the vectors are one row (dim ~100) long, so a library call's
-//! dispatch would cost more than the arithmetic. The worker is generic over [`Kernels`] and picks
-//! the implementation once per thread: [`Avx512`], else [`Avx2`], else [`Portable`]. The x86
+//! dispatch would cost more than the arithmetic. The worker's loop is generic over [`Kernels`];
+//! [`dispatch`] runs it with [`Avx512`], else [`Avx2`], else [`Portable`], compiled for the
+//! instruction set it detected. The x86 kernels are private to this file, so no other code can
+//! run them on a CPU without their instructions. The x86
 //! ones are written with intrinsics because LLVM turned the portable eight-accumulator `dot`
 //! into 4-wide loads and shuffles (perf put half the skip-gram run on them). Their fused
 //! multiply-adds round once, so their results differ from [`Portable`]'s, and from each other's,
@@ -16,8 +18,48 @@ pub(super) trait Kernels {
     /// `y += a·x`.
     fn axpy(a: f32, x: &[f32], y: &mut [f32]);
     /// `y += Σ a[i]·rows[i]`, `rows` holding `a.len()` rows of `y.len()` values one after the
-    /// other: `y` is loaded and stored once instead of once per row.
+    /// other (the vector versions load and store `y` once instead of once per row).
     fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]);
+}
+
+/// Code generic over the kernels: the worker's loop.
+pub(super) trait UsesKernels {
+    /// What the code returns.
+    type Output;
+    /// Runs the code with kernels `K`; `#[inline(always)]` in the implementation, so that it
+    /// compiles into [`dispatch`]'s functions for each instruction set.
+    fn run<K: Kernels>(self) -> Self::Output;
+}
+
+/// Runs `code` with the fastest kernels this CPU supports, the whole loop compiled for their
+/// instruction set.
+pub(super) fn dispatch<C: UsesKernels>(code: C) -> C::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the feature the function is compiled for.
+            return unsafe { run_avx512(code) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return unsafe { run_avx2(code) };
+        }
+    }
+    code.run::<Portable>()
+}
+
+/// `code` compiled for AVX-512, with its kernels.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn run_avx512<C: UsesKernels>(code: C) -> C::Output {
+    code.run::<Avx512>()
+}
+
+/// `code` compiled for AVX2 with FMA, with their kernels.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn run_avx2<C: UsesKernels>(code: C) -> C::Output {
+    code.run::<Avx2>()
 }
 
 /// Plain Rust that the compiler vectorises for whatever the target guarantees.
@@ -65,10 +107,10 @@ impl Kernels for Portable {
 /// AVX2 with FMA: 8 lanes, two accumulators, the tail in scalars.
 ///
 /// Only for code compiled with `#[target_feature(enable = "avx2,fma")]` on a CPU that has both
-/// (the worker checks with `is_x86_feature_detected!`): its functions inline into such code and
-/// must not run elsewhere.
+/// ([`dispatch`] checks): its functions inline into such code and must not run elsewhere, which
+/// is why the type is private to this file.
 #[cfg(target_arch = "x86_64")]
-pub(super) struct Avx2;
+struct Avx2;
 
 #[cfg(target_arch = "x86_64")]
 impl Kernels for Avx2 {
@@ -186,9 +228,10 @@ pub(super) fn prefetch(row: &[f32]) {
 /// against 12 and 4 with AVX2).
 ///
 /// Only for code compiled with `#[target_feature(enable = "avx512f")]` on a CPU that has it
-/// (the worker checks): its functions inline into such code and must not run elsewhere.
+/// ([`dispatch`] checks): its functions inline into such code and must not run elsewhere, which
+/// is why the type is private to this file.
 #[cfg(target_arch = "x86_64")]
-pub(super) struct Avx512;
+struct Avx512;
 
 #[cfg(target_arch = "x86_64")]
 impl Kernels for Avx512 {
@@ -269,8 +312,10 @@ impl Kernels for Avx512 {
 mod tests {
     use super::*;
 
+    /// Inlined into the `#[target_feature]` callers below, as the worker's loop is.
+    #[inline(always)]
     fn check<K: Kernels>() {
-        for n in [0, 1, 7, 8, 9, 16, 19, 100, 300] {
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 19, 31, 32, 33, 48, 50, 100, 300] {
             let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
             let b: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.1).collect();
             let expected: f64 = a.iter().zip(&b).map(|(x, y)| (x * y) as f64).sum();
@@ -292,11 +337,13 @@ mod tests {
             assert_eq!(y[n], 42.0);
             let rows: Vec<f32> = (0..3 * n).map(|i| (i % 7) as f32 - 3.0).collect();
             let weights = [0.5, -1.0, 2.0];
-            let mut y = b.clone();
-            K::add_weighted_rows(&weights, &rows, &mut y);
-            for (i, (&y, &b)) in y.iter().zip(&b).enumerate() {
-                let sum: f32 = (0..3).map(|j| weights[j] * rows[j * n + i]).sum();
-                assert!((y - (b + sum)).abs() < 1e-5, "n={n} i={i}");
+            for k in 0..=3 {
+                let mut y = b.clone();
+                K::add_weighted_rows(&weights[..k], &rows[..k * n], &mut y);
+                for (i, (&y, &b)) in y.iter().zip(&b).enumerate() {
+                    let sum: f32 = (0..k).map(|j| weights[j] * rows[j * n + i]).sum();
+                    assert!((y - (b + sum)).abs() < 1e-5, "n={n} k={k} i={i}");
+                }
             }
         }
     }

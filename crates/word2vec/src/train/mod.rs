@@ -4,18 +4,21 @@
 //! streaming reader, map tokens to ids, drop frequent words by subsampling, and run SGD on the
 //! shared weights without locks ([`hogwild`]; Recht et al. 2011, as word2vec.c and gensim do),
 //! while the calling thread sends progress reports ([`observer`]). The loss and its gradient are
-//! derived in [`maths`]; what a run fixes before it starts is in [`engine`]. With one thread, a
-//! run is a pure function of the corpus, the parameters and the seed.
+//! derived in [`maths`] and computed with the vector [`kernels`]; what a run fixes before it starts
+//! is in [`engine`]. With one thread, a run is a pure function of the corpus, the parameters and
+//! the seed, on the same kind of CPU (the kernels for AVX-512, AVX2 and neither round
+//! differently).
 //!
 //! An epoch runs in stretches: the workers pause after their current batch when a checkpoint
 //! is due (`train.checkpoint_every_words`), when the observer asks for a stop (a signal), or
 //! when the loss stops being finite; the weights, the corpus position and each worker's
 //! generator are then saved ([`saver`]), and the next stretch goes on from exactly there. So
-//! a one-thread run resumed from any checkpoint ends with the vectors of an uninterrupted one.
+//! a one-thread run resumed from any checkpoint, on the same kind of CPU, ends with the vectors of
+//! an uninterrupted one.
 //!
 //! Module dependencies run one way: `mod` uses the others; `gpu` (the GPU engine) uses
 //! `engine`, `observer`, `saver` and `worker`; `observer` uses `worker` and `engine`; `worker`
-//! uses `engine`, `hogwild` and `maths`; `engine` uses `maths`.
+//! uses `engine`, `hogwild`, `kernels` and `maths`; `engine` uses `maths`.
 
 mod engine;
 #[cfg(feature = "wgpu")]

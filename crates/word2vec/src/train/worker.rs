@@ -11,7 +11,7 @@ use crate::sampling::{Rng, keep};
 
 use super::engine::Engine;
 use super::hogwild::HogwildMatrix;
-use super::kernels::{Kernels, Portable, prefetch};
+use super::kernels::{self, Kernels, UsesKernels, prefetch};
 use super::maths::MAX_EXP;
 
 /// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
@@ -156,6 +156,15 @@ impl<'a> EpochState<'a> {
     }
 }
 
+impl UsesKernels for &Worker<'_> {
+    type Output = Result<u64>;
+
+    #[inline(always)]
+    fn run<K: Kernels>(self) -> Result<u64> {
+        self.run_with::<K>()
+    }
+}
+
 /// Counts a worker as stopped when dropped, also when it panics (so the reporting loop ends).
 struct Stopped<'a>(&'a AtomicUsize);
 
@@ -214,34 +223,10 @@ impl Worker<'_> {
     /// then (a checkpoint saves it, and the next stretch continues it).
     pub(super) fn run(&self) -> Result<u64> {
         let _stopped = Stopped(&self.epoch.running);
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports the feature the function is compiled for.
-            return unsafe { self.run_avx512() };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { self.run_avx2() };
-        }
-        self.run_with::<Portable>()
+        kernels::dispatch(self)
     }
 
-    /// The same loop compiled for AVX2 with FMA, with the kernels written for them.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn run_avx2(&self) -> Result<u64> {
-        self.run_with::<super::kernels::Avx2>()
-    }
-
-    /// The same loop compiled for AVX-512, with the kernels written for it.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn run_avx512(&self) -> Result<u64> {
-        self.run_with::<super::kernels::Avx512>()
-    }
-
+    /// The loop itself, with the kernels `K`.
     #[inline(always)]
     fn run_with<K: Kernels>(&self) -> Result<u64> {
         let dim = self.engine.model.dim;
@@ -448,6 +433,9 @@ impl Worker<'_> {
     ) -> f64 {
         let dim = self.engine.model.dim;
         let k = w.contexts.len();
+        if k == 0 {
+            return 0.0;
+        }
         let (codes, points) = match &self.engine.huffman {
             Some(huffman) => (huffman.code(word), huffman.points(word)),
             None => (&[][..], &[][..]),

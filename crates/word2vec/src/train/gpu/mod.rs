@@ -723,7 +723,10 @@ mod tests {
             let what = format!("{arch:?} hs={hs}: gpu {gpu:?}, cpu {cpu:?}");
             assert_eq!(gpu.len(), 4, "{what}");
             assert!(gpu[3] < 0.95 * gpu[0], "the loss should fall: {what}");
-            assert!((gpu[3] - cpu[3]).abs() < 0.03 * cpu[3], "{what}");
+            // The last two epochs' mean: one epoch's loss on this tiny corpus moves by a few
+            // percent with the random stream (CBOW's CPU loss went 1.115 then 1.018).
+            let (gpu_end, cpu_end) = ((gpu[2] + gpu[3]) / 2.0, (cpu[2] + cpu[3]) / 2.0);
+            assert!((gpu_end - cpu_end).abs() < 0.03 * cpu_end, "{what}");
         }
     }
 }
