@@ -7,8 +7,12 @@
 #   RUNS     repetitions of every (config, tool)   [2]
 #   DATA     shared data dir                       [<repo>/../shared/data]
 #   TRAIN    our binary                            [<repo>/target/release/train]
-#   CONFIGS  space-separated subset of: sg-ns-e1 sg-ns-e3 cbow-ns-e1 cbow-ns-e3 sg-hs-e1  [all]
-#   TOOLS    space-separated subset of: ours ours_exact w2v gensim gensim1w   [ours w2v gensim]
+#   CONFIGS  space-separated names ARCH-OUTPUT-eEPOCHS, ARCH sg|cbow, OUTPUT ns|hs, e.g. sg-ns-e3
+#            [sg-ns-e1 sg-ns-e3 cbow-ns-e1 cbow-ns-e3 sg-hs-e1]; PLOT=1 sets the plot's
+#            [sg-ns-e1 .. sg-ns-e5 cbow-ns-e1 .. cbow-ns-e5 sg-hs-e1]
+#   TOOLS    space-separated subset of: ours ours_exact w2v gensim gensim1w fasttext
+#            [ours w2v gensim; PLOT=1: ours w2v gensim fasttext]
+#   PLOT     1 = the quality-against-time plot's runs (RUNS=1 unless set), then plot.py  [0]
 #            (ours_exact: ours with model.share_negatives = false)
 #            (gensim1w: gensim with one worker, a control for its learning-rate decay)
 #   THREADS  training threads                      [2]
@@ -24,14 +28,22 @@ WORK="$HERE/work"
 DATA="${DATA:-$ROOT/../shared/data}"
 TRAIN="${TRAIN:-$ROOT/target/release/train}"
 CORPUS="${CORPUS:-10M}"
-RUNS="${RUNS:-2}"
+PLOT="${PLOT:-0}"
 THREADS="${THREADS:-2}"
-CONFIGS="${CONFIGS:-sg-ns-e1 sg-ns-e3 cbow-ns-e1 cbow-ns-e3 sg-hs-e1}"
-TOOLS="${TOOLS:-ours w2v gensim}"
+if [[ "$PLOT" == 1 ]]; then
+  RUNS="${RUNS:-1}"
+  CONFIGS="${CONFIGS:-sg-ns-e1 sg-ns-e2 sg-ns-e3 sg-ns-e4 sg-ns-e5 cbow-ns-e1 cbow-ns-e2 cbow-ns-e3 cbow-ns-e4 cbow-ns-e5 sg-hs-e1}"
+  TOOLS="${TOOLS:-ours w2v gensim fasttext}"
+else
+  RUNS="${RUNS:-2}"
+  CONFIGS="${CONFIGS:-sg-ns-e1 sg-ns-e3 cbow-ns-e1 cbow-ns-e3 sg-hs-e1}"
+  TOOLS="${TOOLS:-ours w2v gensim}"
+fi
 CROSSCHECK="${CROSSCHECK:-1}"
 KEEP_VECTORS="${KEEP_VECTORS:-1}"
 W2V_NPM="word2vec@1.1.5"
 GENSIM_VERSION="4.4.0"
+FASTTEXT_WHEEL="fasttext-wheel==0.9.2"   # fastText 0.9.2 prebuilt; `fasttext` 0.9.3 has no wheel here
 
 case "$CORPUS" in 1M|10M) ;; *) echo "CORPUS must be 1M or 10M, got '$CORPUS'" >&2; exit 2 ;; esac
 mkdir -p "$WORK"
@@ -82,6 +94,14 @@ if ! "$PY" -c "import gensim, sys; sys.exit(gensim.__version__ != '$GENSIM_VERSI
   python3 -m venv "$VENV"
   "$PY" -m pip install -q --upgrade pip
   "$PY" -m pip install -q "gensim==$GENSIM_VERSION"
+fi
+if [[ " $TOOLS " == *" fasttext "* ]] && ! "$PY" -c "import fasttext" 2>/dev/null; then
+  log "installing $FASTTEXT_WHEEL into $VENV"
+  "$PY" -m pip install -q "$FASTTEXT_WHEEL"
+fi
+if [[ "$PLOT" == 1 ]] && ! "$PY" -c "import matplotlib" 2>/dev/null; then
+  log "installing matplotlib into $VENV"
+  "$PY" -m pip install -q matplotlib
 fi
 
 # ---------------------------------------------------------------- corpus
@@ -170,7 +190,11 @@ one_run() {
       cmd=("$PY" "$HERE/gensim_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
            --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
            --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads 1 --seed 1) ;;
-    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_exact w2v gensim gensim1w)" >&2; exit 2 ;;
+    fasttext)
+      cmd=("$PY" "$HERE/fasttext_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
+           --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
+           --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads "$THREADS") ;;
+    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_exact w2v gensim gensim1w fasttext)" >&2; exit 2 ;;
   esac
   printf '%q ' "${cmd[@]}" > "$dir/cmd.txt"; echo >> "$dir/cmd.txt"
   log "$config $tool run $run: training"
@@ -213,22 +237,22 @@ one_run() {
   echo "$CORPUS,$config,$tool,$run,$arch,$hs,$neg,$alpha,$epochs,$TOKENS,$wall,$user,$sys,$rss,$wps,$vocab,$status,$evaluator,${ej#"$WORK/"},${vec#"$WORK/"}" >> "$RAW"
 }
 
-# config name -> "arch hs negative alpha epochs"
+# config name ARCH-OUTPUT-eEPOCHS -> "arch hs negative alpha epochs" (alpha: word2vec.c's defaults)
 config_params() {
-  case "$1" in
-    sg-ns-e1)   echo "skipgram 0 5 0.025 1" ;;
-    sg-ns-e3)   echo "skipgram 0 5 0.025 3" ;;
-    cbow-ns-e1) echo "cbow 0 5 0.05 1" ;;
-    cbow-ns-e3) echo "cbow 0 5 0.05 3" ;;
-    sg-hs-e1)   echo "skipgram 1 0 0.025 1" ;;
-    *) echo "unknown config '$1'" >&2; return 1 ;;
-  esac
+  if [[ ! "$1" =~ ^(sg|cbow)-(ns|hs)-e([1-9][0-9]*)$ ]]; then
+    echo "unknown config '$1' (expected ARCH-OUTPUT-eEPOCHS, e.g. sg-ns-e3 or cbow-hs-e1)" >&2
+    return 1
+  fi
+  local arch=skipgram alpha=0.025 hs=0 neg=5
+  if [[ "${BASH_REMATCH[1]}" == cbow ]]; then arch=cbow; alpha=0.05; fi
+  if [[ "${BASH_REMATCH[2]}" == hs ]]; then hs=1; neg=0; fi
+  echo "$arch $hs $neg $alpha ${BASH_REMATCH[3]}"
 }
 
 # ---------------------------------------------------------------- benchmark
 for config in $CONFIGS; do config_params "$config" > /dev/null || exit 2; done
 for tool in $TOOLS; do
-  case "$tool" in ours|ours_exact|w2v|gensim|gensim1w) ;; *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_exact w2v gensim gensim1w)" >&2; exit 2 ;; esac
+  case "$tool" in ours|ours_exact|w2v|gensim|gensim1w|fasttext) ;; *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_exact w2v gensim gensim1w fasttext)" >&2; exit 2 ;; esac
 done
 if [[ "${APPEND:-0}" != 1 || ! -s "$RAW" ]]; then
   echo "corpus,config,tool,run,arch,hs,negative,alpha,epochs,tokens,wall_s,user_s,sys_s,max_rss_kib,words_per_s,vocab,status,evaluator,eval_json,vectors" > "$RAW"
@@ -250,5 +274,9 @@ done
   echo
 } > "$WORK/results.md"
 python3 "$HERE/summarize.py" "$RAW" --work "$WORK" >> "$WORK/results.md"
+if [[ "$PLOT" == 1 ]]; then
+  "$PY" "$HERE/plot.py" "$RAW" --work "$WORK" --png "$HERE/quality-vs-time.png" >> "$WORK/results.md"
+  log "wrote $HERE/quality-vs-time.png"
+fi
 cat "$WORK/results.md"
 log "wrote $WORK/results.md and $RAW"

@@ -13,8 +13,9 @@ import sys
 TOOL_NAMES = {"ours": "ours", "ours_init05": "ours, init_scale = 0.5 (word2vec.c's init)",
               "ours_exact": "ours, share_negatives = false, init_scale = 0.5",
               "w2v": "word2vec.c", "gensim": "gensim 4.4.0",
-              "gensim1w": "gensim 4.4.0, 1 worker (control)"}
-TOOL_ORDER = ["ours", "ours_init05", "ours_exact", "w2v", "gensim", "gensim1w"]
+              "gensim1w": "gensim 4.4.0, 1 worker (control)",
+              "fasttext": "fastText 0.9.2, no subwords"}
+TOOL_ORDER = ["ours", "ours_init05", "ours_exact", "w2v", "gensim", "gensim1w", "fasttext"]
 
 
 def fnum(x):
@@ -134,16 +135,18 @@ def main():
 
     if "ours" in tools:
         print("\nRatios of medians (ours ÷ peer; words/s > 1 means ours is faster, RSS < 1 means ours uses less memory):\n")
-        print("| config | words/s ours÷gensim | words/s ours÷word2vec.c | RSS ours÷gensim | RSS ours÷word2vec.c |")
-        print("|---|---|---|---|---|")
+        print("| config | words/s ours÷gensim | words/s ours÷word2vec.c | words/s ours÷fastText | RSS ours÷gensim | RSS ours÷word2vec.c |")
+        print("|---|---|---|---|---|---|")
         for c in configs:
             o = summary.get((c, "ours"), {})
             g = summary.get((c, "gensim"), {})
             w = summary.get((c, "w2v"), {})
-            print("| %s | %s | %s | %s | %s |" % (
+            ft = summary.get((c, "fasttext"), {})
+            print("| %s | %s | %s | %s | %s | %s |" % (
                 c,
                 fmt(ratio(o.get("wps"), g.get("wps")), ".2f"),
                 fmt(ratio(o.get("wps"), w.get("wps")), ".2f"),
+                fmt(ratio(o.get("wps"), ft.get("wps")), ".2f"),
                 fmt(ratio(o.get("rss"), g.get("rss")), ".2f"),
                 fmt(ratio(o.get("rss"), w.get("rss")), ".2f")))
 
