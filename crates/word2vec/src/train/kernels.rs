@@ -104,7 +104,7 @@ impl Kernels for Portable {
     }
 }
 
-/// AVX2 with FMA: 8 lanes, two accumulators, the tail in scalars.
+/// AVX2 with FMA: 8 lanes (see [`Lanes`]).
 ///
 /// Only for code compiled with `#[target_feature(enable = "avx2,fma")]` on a CPU that has both
 /// ([`dispatch`] checks): its functions inline into such code and must not run elsewhere, which
@@ -112,55 +112,157 @@ impl Kernels for Portable {
 #[cfg(target_arch = "x86_64")]
 struct Avx2;
 
+/// AVX-512: 16 lanes (a row of 100 is 6 full vectors and 4 scalars, against 12 and 4 with AVX2).
+///
+/// Only for code compiled with `#[target_feature(enable = "avx512f")]` on a CPU that has it
+/// ([`dispatch`] checks): its functions inline into such code and must not run elsewhere, which
+/// is why the type is private to this file.
 #[cfg(target_arch = "x86_64")]
-impl Kernels for Avx2 {
+struct Avx512;
+
+/// One x86 vector register of `f32`s and the few operations the kernels need, so that one
+/// implementation of each kernel ([`lanes`]) serves AVX2 and AVX-512.
+///
+/// # Safety
+/// Every function may only run where the CPU has the type's instruction set.
+#[cfg(target_arch = "x86_64")]
+trait Lanes {
+    /// The register.
+    type V: Copy;
+    /// Floats in a register.
+    const WIDTH: usize;
+    /// All zeros.
+    unsafe fn zero() -> Self::V;
+    /// `x` in every lane.
+    unsafe fn splat(x: f32) -> Self::V;
+    /// `WIDTH` floats from `p`, unaligned.
+    unsafe fn load(p: *const f32) -> Self::V;
+    /// `WIDTH` floats to `p`, unaligned.
+    unsafe fn store(p: *mut f32, v: Self::V);
+    /// `a·b + c`, rounded once.
+    unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a + b`.
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn sum(v: Self::V) -> f32;
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx2 {
+    type V = std::arch::x86_64::__m256;
+    const WIDTH: usize = 8;
+    #[inline(always)]
+    unsafe fn zero() -> Self::V {
+        unsafe { std::arch::x86_64::_mm256_setzero_ps() }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self::V {
+        unsafe { std::arch::x86_64::_mm256_set1_ps(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::V {
+        unsafe { std::arch::x86_64::_mm256_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        unsafe { std::arch::x86_64::_mm256_storeu_ps(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V {
+        unsafe { std::arch::x86_64::_mm256_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V {
+        unsafe { std::arch::x86_64::_mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn sum(v: Self::V) -> f32 {
+        use std::arch::x86_64::*;
+        unsafe {
+            let half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+            let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
+            _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)))
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx512 {
+    type V = std::arch::x86_64::__m512;
+    const WIDTH: usize = 16;
+    #[inline(always)]
+    unsafe fn zero() -> Self::V {
+        unsafe { std::arch::x86_64::_mm512_setzero_ps() }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self::V {
+        unsafe { std::arch::x86_64::_mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::V {
+        unsafe { std::arch::x86_64::_mm512_loadu_ps(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        unsafe { std::arch::x86_64::_mm512_storeu_ps(p, v) }
+    }
+    #[inline(always)]
+    unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V {
+        unsafe { std::arch::x86_64::_mm512_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V {
+        unsafe { std::arch::x86_64::_mm512_add_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn sum(v: Self::V) -> f32 {
+        unsafe { std::arch::x86_64::_mm512_reduce_add_ps(v) }
+    }
+}
+
+/// The kernels for any [`Lanes`]: two accumulators over `2·WIDTH` floats at a time in `dot`, the
+/// tails in scalars.
+#[cfg(target_arch = "x86_64")]
+impl<L: Lanes> Kernels for L {
     #[inline(always)]
     fn dot(a: &[f32], b: &[f32]) -> f32 {
-        use std::arch::x86_64::*;
+        let w = L::WIDTH;
         let n = a.len().min(b.len());
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
         // SAFETY: every vector load reads lanes below `n` of both slices, the scalar tail reads
-        // indices below `n`; the features are present (see the type's documentation).
+        // indices below `n`; the instruction set is present (see `Lanes`).
         unsafe {
-            let mut acc0 = _mm256_setzero_ps();
-            let mut acc1 = _mm256_setzero_ps();
+            let mut acc0 = L::zero();
+            let mut acc1 = L::zero();
             let mut i = 0;
-            while i + 16 <= n {
-                acc0 =
-                    _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
-                acc1 = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(pa.add(i + 8)),
-                    _mm256_loadu_ps(pb.add(i + 8)),
-                    acc1,
-                );
-                i += 16;
+            while i + 2 * w <= n {
+                acc0 = L::fmadd(L::load(pa.add(i)), L::load(pb.add(i)), acc0);
+                acc1 = L::fmadd(L::load(pa.add(i + w)), L::load(pb.add(i + w)), acc1);
+                i += 2 * w;
             }
-            if i + 8 <= n {
-                acc0 =
-                    _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc0);
-                i += 8;
+            if i + w <= n {
+                acc0 = L::fmadd(L::load(pa.add(i)), L::load(pb.add(i)), acc0);
+                i += w;
             }
-            let acc = _mm256_add_ps(acc0, acc1);
-            let half = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-            let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
-            let sum = _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)));
-            sum + tail_dot(&a[i..n], &b[i..n])
+            L::sum(L::add(acc0, acc1)) + tail_dot(&a[i..n], &b[i..n])
         }
     }
 
     #[inline(always)]
     fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-        use std::arch::x86_64::*;
+        let w = L::WIDTH;
         let n = x.len().min(y.len());
         let (px, py) = (x.as_ptr(), y.as_mut_ptr());
         // SAFETY: as in `dot`; `y` is a distinct, exclusively borrowed slice.
         unsafe {
-            let va = _mm256_set1_ps(a);
+            let va = L::splat(a);
             let mut i = 0;
-            while i + 8 <= n {
-                let v = _mm256_fmadd_ps(va, _mm256_loadu_ps(px.add(i)), _mm256_loadu_ps(py.add(i)));
-                _mm256_storeu_ps(py.add(i), v);
-                i += 8;
+            while i + w <= n {
+                L::store(
+                    py.add(i),
+                    L::fmadd(va, L::load(px.add(i)), L::load(py.add(i))),
+                );
+                i += w;
             }
             Portable::axpy(a, &x[i..n], &mut y[i..n]);
         }
@@ -168,22 +270,21 @@ impl Kernels for Avx2 {
 
     #[inline(always)]
     fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]) {
-        use std::arch::x86_64::*;
+        let w = L::WIDTH;
         let n = y.len();
         let k = a.len().min(rows.len() / n.max(1));
         let (pr, py) = (rows.as_ptr(), y.as_mut_ptr());
-        // SAFETY: row j's lanes i..i+8 and its tail's indices lie below (j + 1)·n ≤ rows.len()
-        // (j < k); `y` is exclusively borrowed; the features are present.
+        // SAFETY: row j's lanes i..i+WIDTH and its tail's indices lie below (j + 1)·n ≤
+        // rows.len() (j < k); `y` is exclusively borrowed; the instruction set is present.
         unsafe {
             let mut i = 0;
-            while i + 8 <= n {
-                let mut acc = _mm256_loadu_ps(py.add(i));
+            while i + w <= n {
+                let mut acc = L::load(py.add(i));
                 for (j, &aj) in a[..k].iter().enumerate() {
-                    let row = _mm256_loadu_ps(pr.add(j * n + i));
-                    acc = _mm256_fmadd_ps(_mm256_set1_ps(aj), row, acc);
+                    acc = L::fmadd(L::splat(aj), L::load(pr.add(j * n + i)), acc);
                 }
-                _mm256_storeu_ps(py.add(i), acc);
-                i += 8;
+                L::store(py.add(i), acc);
+                i += w;
             }
             tail_weighted_rows(&a[..k], rows, i, y);
         }
@@ -222,90 +323,6 @@ pub(super) fn prefetch(row: &[f32]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = row;
-}
-
-/// AVX-512: 16 lanes, the tail in scalars (a row of 100 is 6 full vectors and 4 scalars,
-/// against 12 and 4 with AVX2).
-///
-/// Only for code compiled with `#[target_feature(enable = "avx512f")]` on a CPU that has it
-/// ([`dispatch`] checks): its functions inline into such code and must not run elsewhere, which
-/// is why the type is private to this file.
-#[cfg(target_arch = "x86_64")]
-struct Avx512;
-
-#[cfg(target_arch = "x86_64")]
-impl Kernels for Avx512 {
-    #[inline(always)]
-    fn dot(a: &[f32], b: &[f32]) -> f32 {
-        use std::arch::x86_64::*;
-        let n = a.len().min(b.len());
-        let (pa, pb) = (a.as_ptr(), b.as_ptr());
-        // SAFETY: every vector load reads lanes below `n` of both slices, the scalar tail reads
-        // indices below `n`; the feature is present (see the type's documentation).
-        unsafe {
-            let mut acc0 = _mm512_setzero_ps();
-            let mut acc1 = _mm512_setzero_ps();
-            let mut i = 0;
-            while i + 32 <= n {
-                acc0 =
-                    _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc0);
-                acc1 = _mm512_fmadd_ps(
-                    _mm512_loadu_ps(pa.add(i + 16)),
-                    _mm512_loadu_ps(pb.add(i + 16)),
-                    acc1,
-                );
-                i += 32;
-            }
-            if i + 16 <= n {
-                acc0 =
-                    _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(i)), _mm512_loadu_ps(pb.add(i)), acc0);
-                i += 16;
-            }
-            let sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-            sum + tail_dot(&a[i..n], &b[i..n])
-        }
-    }
-
-    #[inline(always)]
-    fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-        use std::arch::x86_64::*;
-        let n = x.len().min(y.len());
-        let (px, py) = (x.as_ptr(), y.as_mut_ptr());
-        // SAFETY: as in `dot`; `y` is a distinct, exclusively borrowed slice.
-        unsafe {
-            let va = _mm512_set1_ps(a);
-            let mut i = 0;
-            while i + 16 <= n {
-                let v = _mm512_fmadd_ps(va, _mm512_loadu_ps(px.add(i)), _mm512_loadu_ps(py.add(i)));
-                _mm512_storeu_ps(py.add(i), v);
-                i += 16;
-            }
-            Portable::axpy(a, &x[i..n], &mut y[i..n]);
-        }
-    }
-
-    #[inline(always)]
-    fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]) {
-        use std::arch::x86_64::*;
-        let n = y.len();
-        let k = a.len().min(rows.len() / n.max(1));
-        let (pr, py) = (rows.as_ptr(), y.as_mut_ptr());
-        // SAFETY: row j's lanes i..i+16 and its tail's indices lie below (j + 1)·n ≤ rows.len()
-        // (j < k); `y` is exclusively borrowed; the feature is present.
-        unsafe {
-            let mut i = 0;
-            while i + 16 <= n {
-                let mut acc = _mm512_loadu_ps(py.add(i));
-                for (j, &aj) in a[..k].iter().enumerate() {
-                    let row = _mm512_loadu_ps(pr.add(j * n + i));
-                    acc = _mm512_fmadd_ps(_mm512_set1_ps(aj), row, acc);
-                }
-                _mm512_storeu_ps(py.add(i), acc);
-                i += 16;
-            }
-            tail_weighted_rows(&a[..k], rows, i, y);
-        }
-    }
 }
 
 #[cfg(test)]

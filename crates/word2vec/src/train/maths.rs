@@ -65,6 +65,27 @@ impl SigmoidTables {
         }
     }
 
+    /// Hierarchical softmax at an inner node with Huffman `code`, where the input's dot product
+    /// with the node's vector is `f`: the loss, and the step `g = (1 - code - σ(f))·α`, none when
+    /// |f| ≥ MAX_EXP (word2vec.c skips saturated nodes).
+    #[inline(always)]
+    pub(super) fn node_step(&self, f: f32, code: u8, alpha: f32) -> (f64, Option<f32>) {
+        let loss = self.loss(if code == 0 { f } else { -f });
+        if f.abs() >= MAX_EXP {
+            return (loss, None);
+        }
+        let label = 1.0 - code as f32;
+        (loss, Some((label - self.sigmoid(f)) * alpha))
+    }
+
+    /// Negative sampling for an output with `label` (1 for the word, 0 for a negative), where
+    /// the input's dot product with it is `f`: the loss and the step `g` ([`Self::gradient`]).
+    #[inline(always)]
+    pub(super) fn sample_step(&self, f: f32, label: f32, alpha: f32) -> (f64, f32) {
+        let loss = self.loss(if label > 0.0 { f } else { -f });
+        (loss, self.gradient(f, label, alpha))
+    }
+
     /// The scaled gradient `g = (label - σ(f))·α` of negative sampling, with σ saturated to 0 or
     /// 1 beyond ±MAX_EXP.
     #[inline(always)]

@@ -12,7 +12,6 @@ use crate::sampling::{Rng, keep};
 use super::engine::Engine;
 use super::hogwild::HogwildMatrix;
 use super::kernels::{self, Kernels, UsesKernels, prefetch};
-use super::maths::MAX_EXP;
 
 /// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
 /// enough that threads finish an epoch together.
@@ -463,29 +462,20 @@ impl Worker<'_> {
         w.steps.resize(m * k, 0.0);
         let tables = &self.engine.tables;
         let mut loss = 0f64;
-        let rows = w
-            .outputs
-            .chunks_exact(dim)
-            .zip(w.steps.chunks_exact_mut(k.max(1)));
+        let rows = w.outputs.chunks_exact(dim).zip(w.steps.chunks_exact_mut(k));
         for (j, (out, steps)) in rows.enumerate() {
-            let inputs = w.inputs.chunks_exact(dim);
-            if let Some(&code) = codes.get(j) {
-                let label = 1.0 - code as f32;
-                for (g, input) in steps.iter_mut().zip(inputs) {
-                    let f = K::dot(input, out);
-                    loss += tables.loss(if code == 0 { f } else { -f });
-                    // word2vec.c skips saturated nodes in hierarchical softmax
-                    if f.abs() < MAX_EXP {
-                        *g = (label - tables.sigmoid(f)) * alpha;
+            let label = if j == codes.len() { 1.0 } else { 0.0 };
+            for (g, input) in steps.iter_mut().zip(w.inputs.chunks_exact(dim)) {
+                let f = K::dot(input, out);
+                let (l, step) = match codes.get(j) {
+                    Some(&code) => tables.node_step(f, code, alpha),
+                    None => {
+                        let (l, step) = tables.sample_step(f, label, alpha);
+                        (l, Some(step))
                     }
-                }
-            } else {
-                let label = if j == codes.len() { 1.0 } else { 0.0 };
-                for (g, input) in steps.iter_mut().zip(inputs) {
-                    let f = K::dot(input, out);
-                    loss += tables.loss(if label > 0.0 { f } else { -f });
-                    *g = tables.gradient(f, label, alpha);
-                }
+                };
+                loss += l;
+                *g = step.unwrap_or(0.0);
             }
         }
         self.apply_window::<K>(points, w, k, m);
@@ -494,10 +484,10 @@ impl Worker<'_> {
 
     /// The updates of [`skipgram_window`](Self::skipgram_window), from the copies of the rows as
     /// the window started: output row `j` += `Σ_i steps[j][i]·inputs[i]`, context row `i` +=
-    /// `Σ_j steps[j][i]·outputs[j]`.
+    /// `Σ_j steps[j][i]·outputs[j]`. The window has `k ≥ 1` contexts.
     #[inline(always)]
     fn apply_window<K: Kernels>(&self, points: &[u32], w: &mut Window, k: usize, m: usize) {
-        let by_output = w.steps.chunks_exact(k.max(1));
+        let by_output = w.steps.chunks_exact(k);
         let rows = points.iter().map(|&p| self.weights.output_hs.row_mut(p));
         let rows = rows.chain(
             w.targets
@@ -508,11 +498,9 @@ impl Worker<'_> {
             K::add_weighted_rows(steps, &w.inputs, row);
         }
         w.by_context.clear();
-        w.by_context.extend(
-            (0..k)
-                .flat_map(|i| (0..m).map(move |j| (i, j)))
-                .map(|(i, j)| w.steps[j * k + i]),
-        );
+        let steps = &w.steps;
+        w.by_context
+            .extend((0..k).flat_map(|i| steps.iter().skip(i).step_by(k).copied()));
         let by_context = w.by_context.chunks_exact(m.max(1));
         for (steps, &context) in by_context.zip(&w.contexts) {
             K::add_weighted_rows(steps, &w.outputs, self.weights.input.row_mut(context));
@@ -617,15 +605,12 @@ impl Worker<'_> {
         let mut loss = 0f64;
         for (&code, &point) in huffman.code(word).iter().zip(huffman.points(word)) {
             let out = self.weights.output_hs.row_mut(point);
-            let f = K::dot(input, out);
-            let label = 1.0 - code as f32;
-            loss += tables.loss(if code == 0 { f } else { -f });
-            if f.abs() >= MAX_EXP {
-                continue; // word2vec.c skips saturated nodes in hierarchical softmax
+            let (l, step) = tables.node_step(K::dot(input, out), code, alpha);
+            loss += l;
+            if let Some(g) = step {
+                K::axpy(g, out, grad);
+                K::axpy(g, input, out);
             }
-            let g = (label - tables.sigmoid(f)) * alpha;
-            K::axpy(g, out, grad);
-            K::axpy(g, input, out);
         }
         loss
     }
@@ -641,11 +626,13 @@ impl Worker<'_> {
         alpha: f32,
     ) -> f64 {
         let out = self.weights.output_neg.row_mut(target);
-        let f = K::dot(input, out);
-        let g = self.engine.tables.gradient(f, label, alpha);
+        let (loss, g) = self
+            .engine
+            .tables
+            .sample_step(K::dot(input, out), label, alpha);
         K::axpy(g, out, grad);
         K::axpy(g, input, out);
-        self.engine.tables.loss(if label > 0.0 { f } else { -f })
+        loss
     }
 }
 
