@@ -4,7 +4,7 @@
 //! token stream → packed sequences → masked batches), [`model`] (embeddings, attention,
 //! encoder layers, the tied MLM head), [`train`] (the loop: schedule, sharded gradients,
 //! AdamW with global clipping, evaluation), [`checkpoint`] and [`run_dir`] (what a run leaves
-//! on disk).
+//! on disk), [`export`] (a run as a Hugging Face `BertForMaskedLM` folder).
 //!
 //! The library knows nothing of TOML, the command line or TensorBoard: the binary reads the
 //! config into [`Config`], builds the pieces below and reports through a [`train::Observer`].
@@ -14,6 +14,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod export;
 pub mod model;
 pub mod run_dir;
 pub mod train;
@@ -32,6 +33,7 @@ pub use data::tokenizer::{SPECIAL_TOKENS, SpecialIds, load_tokenizer, train_toke
 pub use device::ndarray_device;
 pub use device::{DeviceError, DeviceInfo, cpu_device};
 pub use error::{CheckpointError, Error};
+pub use export::{ExportError, Exported, export_huggingface};
 pub use model::{MlmModel, ModelShape};
 pub use run_dir::RunDir;
 /// The tokenizer type, re-exported so that callers need not depend on `tokenizers`.

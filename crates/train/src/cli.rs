@@ -121,4 +121,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export an encoder run as a Hugging Face BertForMaskedLM folder (config.json,
+    /// model.safetensors, tokenizer files) that transformers' from_pretrained loads
+    Export {
+        /// Run folder of an encoder training run (its newest weights are exported; post-LN
+        /// models only)
+        #[arg(long, value_name = "DIR")]
+        run: PathBuf,
+        /// The folder to create; it must not exist or be empty
+        #[arg(long, value_name = "HF_DIR")]
+        out: PathBuf,
+    },
 }

@@ -120,5 +120,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::FillMask { run, .. } => {
             anyhow::bail!("train fill-mask --run {}: {NO_ENCODER}", run.display())
         }
+        #[cfg(feature = "encoder")]
+        Command::Export { run, out } => cmd::export::run(&run, &out),
+        #[cfg(not(feature = "encoder"))]
+        Command::Export { run, .. } => {
+            anyhow::bail!("train export --run {}: {NO_ENCODER}", run.display())
+        }
     }
 }

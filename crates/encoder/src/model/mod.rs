@@ -70,6 +70,17 @@ pub struct ModelShape {
     pub model: ModelConfig,
 }
 
+/// One parameter tensor of a model, copied out: see [`MlmModel::parameters`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedParameter {
+    /// Its dotted path in the module tree, e.g. `layers.0.attention.query.weight`.
+    pub name: String,
+    /// Its dimensions (burn's: a linear layer's weight is `[in, out]`).
+    pub dims: Vec<usize>,
+    /// Its values, row-major.
+    pub values: Vec<f32>,
+}
+
 /// A BERT-style encoder with its MLM head.
 #[derive(Module, Debug)]
 pub struct MlmModel {
@@ -260,10 +271,19 @@ impl MlmModel {
     /// Every parameter's values under its dotted path in the module tree (e.g.
     /// `layers.0.attention.query.weight`), in module order: what the weight histograms show.
     pub fn parameter_values(&self) -> Vec<(String, Vec<f32>)> {
+        self.parameters()
+            .into_iter()
+            .map(|p| (p.name, p.values))
+            .collect()
+    }
+
+    /// Every parameter with its dotted path, dimensions and values (row-major), in module
+    /// order: what an export maps onto another library's names.
+    pub fn parameters(&self) -> Vec<NamedParameter> {
         #[derive(Default)]
         struct Collect {
             path: Vec<String>,
-            found: Vec<(String, Vec<f32>)>,
+            found: Vec<NamedParameter>,
         }
         impl ModuleVisitor for Collect {
             fn enter_module(&mut self, name: &str, _container_type: &str) {
@@ -273,13 +293,18 @@ impl MlmModel {
                 self.path.pop();
             }
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                let values = param
-                    .val()
+                let tensor = param.val();
+                let dims = tensor.dims().to_vec();
+                let values = tensor
                     .into_data()
                     .convert::<f32>()
                     .try_into_vec::<f32>()
                     .unwrap_or_default();
-                self.found.push((self.path.join("."), values));
+                self.found.push(NamedParameter {
+                    name: self.path.join("."),
+                    dims,
+                    values,
+                });
             }
         }
         let mut collect = Collect::default();
@@ -298,6 +323,12 @@ impl MlmModel {
     /// The shape the model was built from.
     pub fn shape(&self) -> &ModelShape {
         &self.shape
+    }
+
+    /// What the token embeddings are multiplied by on the way in (√hidden with
+    /// [`Init::Scaled`], 1 with [`Init::Bert`]); the output matrix uses them unscaled.
+    pub fn token_scale(&self) -> f64 {
+        self.token_scale
     }
 
     /// Saves the weights (without autodiff state) as a burnpack file at `path`, and the shape

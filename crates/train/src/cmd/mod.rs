@@ -4,6 +4,8 @@
 #[cfg(feature = "encoder")]
 pub mod encoder;
 #[cfg(feature = "encoder")]
+pub mod export;
+#[cfg(feature = "encoder")]
 pub mod fill_mask;
 pub mod queries;
 pub mod word2vec;

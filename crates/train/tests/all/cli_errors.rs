@@ -195,6 +195,13 @@ fn encoder_without_corpus_resume_and_fill_mask_fail_cleanly() {
         &["without the encoder"]
     };
     assert_clean_failure(dir, &["fill-mask", "--run", "r", "a [MASK] b"], no_run);
+    let no_weights: &[&str] = if cfg!(feature = "encoder") {
+        &["r/model.json"]
+    } else {
+        &["without the encoder"]
+    };
+    assert_clean_failure(dir, &["export", "--run", "r", "--out", "hf"], no_weights);
+    assert!(!dir.join("hf").exists());
 }
 
 #[test]
@@ -207,6 +214,7 @@ fn every_subcommand_explains_its_flags() {
         ("similar", "--top"),
         ("analogy", "--json"),
         ("fill-mask", "--run"),
+        ("export", "--out"),
     ] {
         let o = train(tmp.path(), &[sub, "--help"]);
         assert!(o.status.success());

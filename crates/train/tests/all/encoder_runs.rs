@@ -128,6 +128,33 @@ fn encoder_run_writes_tokenizer_model_and_training_curves() {
     let without = train(dir, &query);
     assert!(without.status.success(), "{}", stderr(&without));
     assert_eq!(with_config.stdout, without.stdout);
+    // export writes a Hugging Face folder (scripts/check-hf-export.sh loads it with
+    // transformers); a second export into it is one line of error and changes nothing.
+    let o = train(dir, &["export", "--run", "run", "--out", "hf"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("from_pretrained"), "{}", stderr(&o));
+    let files = [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ];
+    for f in files {
+        assert!(dir.join("hf").join(f).is_file(), "{f} missing");
+    }
+    let weights = std::fs::read(dir.join("hf/model.safetensors")).unwrap();
+    let o = train(dir, &["export", "--run", "run", "--out", "hf"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("not empty"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(dir.join("hf/model.safetensors")).unwrap(),
+        weights
+    );
     // The token stream was cached for the next run with this corpus and tokenizer.
     assert!(
         std::fs::read_dir(dir.join("cache/train/tokens"))
