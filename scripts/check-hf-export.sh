@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks `train export` against Hugging Face transformers itself: trains two tiny post-LN
+# Checks `train export` against Hugging Face transformers itself: trains three tiny post-LN
 # encoders on the shipped corpus (init "scaled" with sinusoidal positions, so an untied output
-# matrix; init "bert" with learned positions, tied), exports each, and has
+# matrix; init "bert" with learned positions, tied; a BPE tokenizer instead of WordPiece),
+# exports each, and has
 # scripts/check_hf_export.py load them with AutoModelForMaskedLM and AutoTokenizer (no missing or
 # unexpected weights) and compare the fill-mask pipeline and the full output distribution with
 # `train fill-mask`.
@@ -51,10 +52,13 @@ TOML
 
 texts=("the united [MASK] of america" "the [MASK] of the union is strong" \
        "we must [MASK] our [MASK] ." "congress shall [MASK] the budget")
-for variant in scaled bert; do
-    sets=(--set "model.init=\"$variant\"")
-    [[ "$variant" == bert ]] && sets+=(--set 'model.positions="learned"')
-    XDG_CACHE_HOME="$work/cache" "$TRAIN" encoder --config "$work/enc.toml" "${sets[@]}" \
+for variant in scaled bert bpe; do
+    case "$variant" in
+        scaled) sets=() ;;
+        bert) sets=(--set 'model.init="bert"' --set 'model.positions="learned"') ;;
+        bpe) sets=(--set 'tokenizer.kind="bpe"') ;;
+    esac
+    XDG_CACHE_HOME="$work/cache" "$TRAIN" encoder --config "$work/enc.toml" ${sets[@]+"${sets[@]}"} \
         --out "$work/run-$variant" 2> "$work/train-$variant.log" \
         || { cat "$work/train-$variant.log" >&2; exit 1; }
     "$TRAIN" export --run "$work/run-$variant" --out "$work/hf-$variant"

@@ -44,6 +44,16 @@ pub enum Error {
     /// Writing or reading a checkpoint failed.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// A run's tokenizer and weights disagree on the vocabulary size.
+    #[error("{}: {tokens} tokens, but the model has {rows} rows: the two are not from one run", path.display())]
+    VocabMismatch {
+        /// The tokenizer file.
+        path: PathBuf,
+        /// Tokens in the tokenizer.
+        tokens: usize,
+        /// Rows of the model's embedding matrix.
+        rows: usize,
+    },
     /// There are no training sequences.
     #[error("no training sequences")]
     NoTrainingData,

@@ -35,7 +35,7 @@ pub use device::{DeviceError, DeviceInfo, cpu_device};
 pub use error::{CheckpointError, Error};
 pub use export::{ExportError, Exported, export_huggingface};
 pub use model::{MlmModel, ModelShape};
-pub use run_dir::RunDir;
+pub use run_dir::{RunDir, TrainedRun};
 /// The tokenizer type, re-exported so that callers need not depend on `tokenizers`.
 pub use tokenizers::Tokenizer;
 pub use train::eval::EvalReport;

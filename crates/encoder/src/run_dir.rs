@@ -12,9 +12,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::checkpoint;
+use crate::data::tokenizer::{SpecialIds, load_tokenizer};
 use crate::device::DeviceInfo;
-use crate::error::CheckpointError;
+use crate::error::{CheckpointError, Error};
+use crate::model::MlmModel;
 use crate::train::Snapshot;
+use burn::prelude::Device;
+use tokenizers::Tokenizer;
 
 /// The final weights' file name; their shape is beside them ([`crate::model::shape_path`]).
 const WEIGHTS: &str = "model.bpk";
@@ -24,6 +28,20 @@ const TOKENIZER: &str = "tokenizer.json";
 const CHECKPOINTS: &str = "checkpoints";
 /// What the run trained on ([`crate::DeviceInfo`]), as JSON.
 const DEVICE: &str = "device.json";
+
+/// A run's newest weights and its tokenizer, loaded and checked to belong together: what
+/// `fill-mask` and `export` work from.
+#[derive(Debug)]
+pub struct TrainedRun {
+    /// The weights file loaded ([`RunDir::newest_weights`]).
+    pub weights: PathBuf,
+    /// The model, with the shape saved beside its weights.
+    pub model: MlmModel,
+    /// The run's tokenizer.
+    pub tokenizer: Tokenizer,
+    /// Its special tokens' ids.
+    pub special: SpecialIds,
+}
 
 /// An encoder run folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +106,25 @@ impl RunDir {
         };
         checkpoint::verify(&path)?;
         Ok(Some((step, path)))
+    }
+
+    /// The run's tokenizer and newest weights on `device`; an error if the tokenizer has
+    /// another number of tokens than the model has embedding rows.
+    pub fn load_trained(&self, device: &Device) -> Result<TrainedRun, Error> {
+        let path = self.tokenizer();
+        let (tokenizer, special) = load_tokenizer(&path)?;
+        let weights = self.newest_weights()?;
+        let model = MlmModel::load(&weights, device)?;
+        let (tokens, rows) = (tokenizer.get_vocab_size(true), model.shape().vocab_size);
+        if tokens != rows {
+            return Err(Error::VocabMismatch { path, tokens, rows });
+        }
+        Ok(TrainedRun {
+            weights,
+            model,
+            tokenizer,
+            special,
+        })
     }
 
     /// The newest weights of the run: the final `model.bpk` or the newest checkpoint's,

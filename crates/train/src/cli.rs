@@ -128,7 +128,7 @@ pub enum Command {
         /// models only)
         #[arg(long, value_name = "DIR")]
         run: PathBuf,
-        /// The folder to create; it must not exist or be empty
+        /// The folder to create (with its parent folders); it must not exist or be empty
         #[arg(long, value_name = "HF_DIR")]
         out: PathBuf,
     },

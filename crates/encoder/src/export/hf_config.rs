@@ -1,10 +1,10 @@
 //! The JSON files beside the weights that transformers reads: the model's `config.json` and
 //! the tokenizer's `tokenizer_config.json` and `special_tokens_map.json`.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::tensors::HfTensors;
-use crate::data::tokenizer::SpecialIds;
+use crate::data::tokenizer::{SPECIAL_TOKENS, SpecialIds};
 use crate::model::ModelShape;
 
 /// The token-type embeddings' rows, as BERT's ([`super::tensors`] writes them as zeros).
@@ -37,15 +37,20 @@ pub fn model_config(shape: &ModelShape, tensors: &HfTensors, special: &SpecialId
     })
 }
 
-/// The special tokens under the names transformers gives them.
-fn special_tokens() -> Value {
-    json!({
-        "unk_token": "[UNK]",
-        "sep_token": "[SEP]",
-        "pad_token": "[PAD]",
-        "cls_token": "[CLS]",
-        "mask_token": "[MASK]",
-    })
+/// The special tokens under the names transformers gives them, in [`SPECIAL_TOKENS`]' order.
+fn special_tokens() -> Map<String, Value> {
+    let names = [
+        "pad_token",
+        "unk_token",
+        "cls_token",
+        "sep_token",
+        "mask_token",
+    ];
+    names
+        .iter()
+        .zip(SPECIAL_TOKENS)
+        .map(|(name, token)| (name.to_string(), json!(token)))
+        .collect()
 }
 
 /// `tokenizer_config.json`: the generic fast tokenizer over `tokenizer.json` (which holds the
@@ -53,18 +58,16 @@ fn special_tokens() -> Value {
 /// alike), its special tokens, and the longest input the exported positions allow.
 pub fn tokenizer_config(tensors: &HfTensors) -> Value {
     let mut config = special_tokens();
-    if let Value::Object(map) = &mut config {
-        map.insert("tokenizer_class".into(), json!("PreTrainedTokenizerFast"));
-        map.insert("model_max_length".into(), json!(tensors.positions));
-        map.insert(
-            "model_input_names".into(),
-            json!(["input_ids", "token_type_ids", "attention_mask"]),
-        );
-    }
-    config
+    config.insert("tokenizer_class".into(), json!("PreTrainedTokenizerFast"));
+    config.insert("model_max_length".into(), json!(tensors.positions));
+    config.insert(
+        "model_input_names".into(),
+        json!(["input_ids", "token_type_ids", "attention_mask"]),
+    );
+    Value::Object(config)
 }
 
 /// `special_tokens_map.json`.
 pub fn special_tokens_map() -> Value {
-    special_tokens()
+    Value::Object(special_tokens())
 }

@@ -22,11 +22,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::NormPlacement;
-use crate::data::tokenizer::{TokenizerError, load_tokenizer};
 use crate::device::cpu_device;
-use crate::error::CheckpointError;
-use crate::model::{MlmModel, ModelError};
+use crate::error::Error;
+use crate::model::ModelError;
 use crate::run_dir::RunDir;
+use burn::module::Module;
 
 /// The weights file's name, as transformers looks for it.
 const WEIGHTS: &str = "model.safetensors";
@@ -43,31 +43,20 @@ pub enum ExportError {
         /// The weights file.
         path: PathBuf,
     },
-    /// `out` exists and holds something: nothing is overwritten.
-    #[error("{}: exists and is not empty; choose another --out or remove it", path.display())]
+    /// `out` exists and is not an empty folder: nothing is overwritten.
+    #[error("{}: {what}; choose another --out or remove it", path.display())]
     OutExists {
-        /// The output folder.
+        /// The output path.
         path: PathBuf,
+        /// "is a file" or "exists and is not empty".
+        what: &'static str,
     },
-    /// The tokenizer and the weights disagree on the vocabulary size.
-    #[error("{}: {tokens} tokens, but the model has {rows} rows: the two are not from one run", path.display())]
-    VocabMismatch {
-        /// The tokenizer file.
-        path: PathBuf,
-        /// Tokens in the tokenizer.
-        tokens: usize,
-        /// Rows of the model's embedding matrix.
-        rows: usize,
-    },
-    /// Finding the newest weights failed.
+    /// Loading the run's tokenizer and weights failed, or they do not belong together.
     #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-    /// Loading the weights failed, or they have a parameter BERT has not.
+    Run(#[from] Error),
+    /// The weights have a parameter BERT has not.
     #[error(transparent)]
     Model(#[from] ModelError),
-    /// Loading the tokenizer failed.
-    #[error(transparent)]
-    Tokenizer(#[from] TokenizerError),
     /// Writing the folder failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -85,40 +74,33 @@ pub struct Exported {
     pub weights: PathBuf,
     /// Tensors in `model.safetensors`.
     pub tensors: usize,
-    /// Numbers in them.
-    pub values: usize,
+    /// Parameters of the model exported (ours: an untied decoder, the zero token types and a
+    /// sinusoidal table make the file hold more numbers).
+    pub parameters: usize,
     /// Whether the output matrix is tied to the input embeddings.
     pub tied: bool,
 }
 
 /// Exports the newest weights of the encoder run `run` (the final model or the newest
-/// checkpoint, as `train fill-mask` loads) and its tokenizer into the new folder `out`.
+/// checkpoint, as `train fill-mask` loads) and its tokenizer into the new folder `out`
+/// (its parent folders are created if needed).
 pub fn export_huggingface(run: &RunDir, out: &Path) -> Result<Exported, ExportError> {
-    refuse_nonempty(out)?;
-    let weights = run.newest_weights()?;
-    let model = MlmModel::load(&weights, &cpu_device())?;
-    let shape = model.shape();
+    refuse_existing(out)?;
+    let trained = run.load_trained(&cpu_device())?;
+    let shape = trained.model.shape();
     if shape.model.norm == NormPlacement::Pre {
-        return Err(ExportError::PreNorm { path: weights });
-    }
-    let tokenizer_path = run.tokenizer();
-    let (tokenizer, special) = load_tokenizer(&tokenizer_path)?;
-    let tokens = tokenizer.get_vocab_size(true);
-    if tokens != shape.vocab_size {
-        return Err(ExportError::VocabMismatch {
-            path: tokenizer_path,
-            tokens,
-            rows: shape.vocab_size,
+        return Err(ExportError::PreNorm {
+            path: trained.weights,
         });
     }
-    let tensors = hf_tensors(&model).map_err(|message| ModelError::Format {
-        path: weights.clone(),
+    let tensors = hf_tensors(&trained.model).map_err(|message| ModelError::Format {
+        path: trained.weights.clone(),
         message,
     })?;
     let files = [
         (
             "config.json",
-            hf_config::model_config(shape, &tensors, &special),
+            hf_config::model_config(shape, &tensors, &trained.special),
         ),
         (
             "tokenizer_config.json",
@@ -126,53 +108,70 @@ pub fn export_huggingface(run: &RunDir, out: &Path) -> Result<Exported, ExportEr
         ),
         ("special_tokens_map.json", hf_config::special_tokens_map()),
     ];
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Io { path, source }
-    };
+    write_folder(out, &files, &run.tokenizer(), &tensors.tensors)?;
+    Ok(Exported {
+        weights: trained.weights.clone(),
+        tensors: tensors.tensors.len(),
+        parameters: trained.model.num_params(),
+        tied: tensors.tied,
+    })
+}
+
+/// The error of writing or reading `path`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError {
+    let path = path.to_path_buf();
+    move |source| ExportError::Io { path, source }
+}
+
+/// Writes the JSON `files`, a copy of `tokenizer` and the `tensors` into a temporary folder
+/// beside `out`, then renames it to `out`.
+fn write_folder(
+    out: &Path,
+    files: &[(&str, serde_json::Value)],
+    tokenizer: &Path,
+    tensors: &[HfTensor],
+) -> Result<(), ExportError> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
     let temp = tempfile::Builder::new()
         .prefix(".export-")
         .tempdir_in(parent)
         .map_err(io(parent))?;
     for (name, json) in files {
         let path = temp.path().join(name);
-        let text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other);
+        let text = serde_json::to_string_pretty(json).map_err(std::io::Error::other);
         text.and_then(|t| std::fs::write(&path, t + "\n"))
             .map_err(io(&path))?;
     }
+    let bytes = std::fs::read(tokenizer).map_err(io(tokenizer))?;
     let copy = temp.path().join("tokenizer.json");
-    std::fs::copy(&tokenizer_path, &copy).map_err(io(&tokenizer_path))?;
-    write_safetensors(&temp.path().join(WEIGHTS), &tensors.tensors)?;
+    std::fs::write(&copy, bytes).map_err(io(&copy))?;
+    write_safetensors(&temp.path().join(WEIGHTS), tensors)?;
     if out.is_dir() {
         std::fs::remove_dir(out).map_err(io(out))?;
     }
     std::fs::rename(temp.path(), out).map_err(io(out))?;
     // The folder now lives under its final name; there is nothing left to clean up.
     let _ = temp.keep();
-    Ok(Exported {
-        weights,
-        tensors: tensors.tensors.len(),
-        values: tensors.tensors.iter().map(|t| t.values.len()).sum(),
-        tied: tensors.tied,
-    })
+    Ok(())
 }
 
 /// An error unless `out` is absent or an empty folder.
-fn refuse_nonempty(out: &Path) -> Result<(), ExportError> {
-    let exists = || ExportError::OutExists {
+fn refuse_existing(out: &Path) -> Result<(), ExportError> {
+    let exists = |what| ExportError::OutExists {
         path: out.to_path_buf(),
+        what,
     };
     match std::fs::read_dir(out) {
         Ok(mut entries) => match entries.next() {
             None => Ok(()),
-            Some(_) => Err(exists()),
+            Some(_) => Err(exists("exists and is not empty")),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(exists()),
+        Err(_) if out.is_file() => Err(exists("is a file")),
         Err(source) => Err(ExportError::Io {
             path: out.to_path_buf(),
             source,
@@ -183,10 +182,7 @@ fn refuse_nonempty(out: &Path) -> Result<(), ExportError> {
 /// Writes `tensors` as 32-bit floats in the safetensors format, with the `format: pt` metadata
 /// transformers expects of PyTorch weights.
 fn write_safetensors(path: &Path, tensors: &[HfTensor]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let failed = |e: safetensors::SafeTensorError| io(path)(std::io::Error::other(e.to_string()));
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
         .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())
@@ -200,10 +196,9 @@ fn write_safetensors(path: &Path, tensors: &[HfTensor]) -> Result<(), ExportErro
             view.map(|v| (t.name.clone(), v))
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        .map_err(failed)?;
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
-    safetensors::serialize_to_file(views, Some(metadata), path)
-        .map_err(|e| io(std::io::Error::other(e.to_string())))
+    safetensors::serialize_to_file(views, Some(metadata), path).map_err(failed)
 }
 
 #[cfg(test)]
@@ -211,6 +206,7 @@ mod tests {
     use super::*;
     use crate::config::{Init, TokenizerConfig};
     use crate::data::tokenizer::train_tokenizer;
+    use crate::model::MlmModel;
     use crate::test_support::tiny_shape;
     use burn::prelude::Device;
 
@@ -242,7 +238,8 @@ mod tests {
     fn a_post_ln_run_exports_berts_files_and_weights() {
         let tmp = tempfile::tempdir().unwrap();
         let run = run_with(tmp.path(), NormPlacement::Post, None);
-        let out = tmp.path().join("hf");
+        // Parent folders are made as needed.
+        let out = tmp.path().join("models/hf");
         let exported = export_huggingface(&run, &out).unwrap();
         assert_eq!(exported.weights, run.weights());
         assert!(!exported.tied);
@@ -253,6 +250,7 @@ mod tests {
         let expected = hf_tensors(&model).unwrap();
         assert_eq!(file.len(), expected.tensors.len());
         assert_eq!(exported.tensors, expected.tensors.len());
+        assert_eq!(exported.parameters, model.num_params());
         for t in &expected.tensors {
             let view = file.tensor(&t.name).unwrap();
             assert_eq!(view.shape(), t.dims.as_slice(), "{}", t.name);
@@ -283,7 +281,7 @@ mod tests {
         let e = export_huggingface(&run, &out).unwrap_err().to_string();
         assert!(e.contains("hf") && e.contains("not empty"), "{e}");
         assert_eq!(std::fs::read(out.join(WEIGHTS)).unwrap(), bytes);
-        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("models"))
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().starts_with(".export-"))
@@ -307,5 +305,9 @@ mod tests {
         let e = export_huggingface(&run, &out).unwrap_err().to_string();
         assert!(e.contains("tokenizer.json") && e.contains("7 rows"), "{e}");
         assert!(!out.exists());
+        std::fs::write(&out, "x").unwrap();
+        let run = run_with(tmp.path(), NormPlacement::Post, None);
+        let e = export_huggingface(&run, &out).unwrap_err().to_string();
+        assert!(e.contains("hf: is a file"), "{e}");
     }
 }

@@ -33,7 +33,8 @@ pub struct HfTensor {
 /// The exported tensors, and what HF's `config.json` must say for them to load.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HfTensors {
-    /// Every tensor, in the order of our modules.
+    /// Every tensor: our parameters in module order, then the sinusoidal position table (if
+    /// any) and the token-type table, which we do not have as parameters.
     pub tensors: Vec<HfTensor>,
     /// Rows of the position table (`max_position_embeddings`).
     pub positions: usize,
@@ -289,9 +290,22 @@ mod tests {
         };
         let e = module_parameter(p).unwrap_err();
         assert!(e.contains("layers.0.gate.weight"), "{e}");
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
         assert_eq!(
             transpose(&[1., 2., 3., 4., 5., 6.], 2, 3),
             [1., 4., 2., 5., 3., 6.]
         );
+    }
+
+    #[test]
+    fn sinusoidal_tables_are_as_long_as_the_training_sequences_when_longer_than_512() {
+        let shape = tiny_shape(20, 600, 16);
+        let out = hf_tensors(&shape.init(&Device::flex())).unwrap();
+        assert_eq!(out.positions, 600);
+        let table = by_name(&out)["bert.embeddings.position_embeddings.weight"];
+        assert_eq!(table.dims, [600, 16]);
     }
 }

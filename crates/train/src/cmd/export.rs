@@ -21,7 +21,7 @@ pub fn run(run: &Path, out: &Path) -> Result<()> {
         exported.weights.display(),
         out.display(),
         exported.tensors,
-        exported.values,
+        exported.parameters,
         out.display().to_string(),
     );
     Ok(())

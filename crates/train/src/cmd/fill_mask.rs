@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use encoder::{DeviceKind, MlmModel, Positions, RunDir};
+use encoder::{DeviceKind, Positions, RunDir, TrainedRun};
 
 /// `train fill-mask`: the `top` most likely tokens for each `[MASK]` of `text`, with the
 /// tokenizer and newest weights (which carry their shape) of the encoder run in `run`.
@@ -11,19 +11,20 @@ pub fn run(run: &Path, text: &str, top: usize, device: &str, json: bool) -> Resu
     if top == 0 {
         bail!("--top 0: allowed is N >= 1");
     }
-    let run = RunDir::new(run);
-    let (tokenizer, special) =
-        encoder::load_tokenizer(&run.tokenizer()).context("loading the run's tokenizer")?;
-    let weights = run
-        .newest_weights()
-        .context("looking for the run's weights")?;
     let kind: DeviceKind = serde_json::from_value(serde_json::Value::String(device.into()))
         .map_err(|e| anyhow!("--device {device}: {e}"))?;
     let (device, info) = kind.open().context("--device")?;
     if kind.is_gpu() {
         eprintln!("device: {info}");
     }
-    let model = MlmModel::load(&weights, &device).context("loading the model")?;
+    let TrainedRun {
+        model,
+        tokenizer,
+        special,
+        ..
+    } = RunDir::new(run)
+        .load_trained(&device)
+        .context("loading the run's tokenizer and model")?;
     let encoding = tokenizer
         .encode(text, true)
         .map_err(|e| anyhow!("tokenizing the text: {e}"))?;
@@ -32,14 +33,6 @@ pub fn run(run: &Path, text: &str, top: usize, device: &str, json: bool) -> Resu
         bail!("the text has no [MASK] token: {text:?}");
     }
     let shape = model.shape();
-    if tokenizer.get_vocab_size(true) != shape.vocab_size {
-        bail!(
-            "{}: {} tokens, but the model has {} rows: the two are not from one run",
-            run.tokenizer().display(),
-            tokenizer.get_vocab_size(true),
-            shape.vocab_size
-        );
-    }
     if ids.len() > shape.max_len && shape.model.positions == Positions::Learned {
         bail!(
             "the text is {} tokens with [CLS] and [SEP], longer than the model's data.seq_len = {}",
