@@ -108,3 +108,23 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
     tb.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoder::NormPlacement;
+
+    #[test]
+    fn the_shipped_encoder_configs_load_and_validate() {
+        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        for name in ["encoder.toml", "encoder-quickstart.toml"] {
+            let cfg: Config = crate::config::load(&configs.join(name), &[]).unwrap();
+            cfg.validate().unwrap();
+        }
+        // The quick start is post-LN, so `train export` takes its runs.
+        let quick: Config =
+            crate::config::load(&configs.join("encoder-quickstart.toml"), &[]).unwrap();
+        assert_eq!(quick.model.norm, NormPlacement::Post);
+        assert_eq!(quick.model.dropout, 0.0);
+    }
+}
