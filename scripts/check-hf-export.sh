@@ -66,7 +66,7 @@ for variant in scaled bert bpe; do
         "$TRAIN" fill-mask --run "$work/run-$variant" "${texts[$i]}" --top 100000 --json \
             > "$work/ours-$variant-$i.json"
     done
-    echo "== init $variant"
+    echo "== $variant"
     "$PYTHON" "$root/scripts/check_hf_export.py" "$work/hf-$variant" "$work/ours-$variant" \
         "${texts[@]}"
 done
