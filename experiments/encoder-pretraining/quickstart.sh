@@ -15,6 +15,8 @@ WORK="$HERE/work/quickstart"
 TRAIN="${TRAIN:-$ROOT/target/release/train}"
 PY="$HERE/work/venv/bin/python"
 RUN="$WORK/runs/quickstart"
+# shellcheck source=probe.sh
+source "$HERE/probe.sh"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 [[ -x "$TRAIN" ]] || { echo "$TRAIN not found: cargo build --release -p train --features encoder" >&2; exit 1; }
@@ -36,18 +38,7 @@ if [[ ! -s "$WORK/baseline.json" ]]; then
     > "$WORK/baseline.json.tmp" && mv "$WORK/baseline.json.tmp" "$WORK/baseline.json"
 fi
 log "fill-mask probes at every checkpoint"
-view="$WORK/probe-view"
-: > "$RUN/probes.tsv.tmp"
-for ckpt in $(ls -d "$RUN"/checkpoints/step-* | sort -t- -k2 -n); do
-  rm -rf "$view"; mkdir -p "$view"
-  ln -s "$RUN/tokenizer.json" "$view/tokenizer.json"
-  ln -s "$ckpt/model.bpk" "$view/model.bpk"; ln -s "$ckpt/model.json" "$view/model.json"
-  while IFS=$'\t' read -r text expected; do
-    answers="$("$TRAIN" fill-mask --run "$view" "$text" --top 3 | cut -f2 | paste -sd ' ')"
-    printf '%s\t%s\t%s\t%s\n' "${ckpt##*step-}" "$text" "$expected" "$answers" >> "$RUN/probes.tsv.tmp"
-  done < "$HERE/probes-sotu.tsv"
-done
-mv "$RUN/probes.tsv.tmp" "$RUN/probes.tsv"
+probe_checkpoints "$TRAIN" "$RUN" "$HERE/probes-sotu.tsv" "$WORK/probe-view"
 "$PY" "$HERE/summarize.py" "$WORK" --png "$HERE/quickstart.png" \
   --title "configs/encoder-quickstart.toml on data/sotu.txt.gz (1% held out)" > "$WORK/results.md"
 cat "$WORK/results.md"

@@ -28,6 +28,8 @@ NO_TRAIN="${NO_TRAIN:-0}"
 PIP_PACKAGES=(tokenizers==0.23.3 numpy==2.4.6 tensorboard==2.21.0 matplotlib==3.11.2)
 # shellcheck source=recipes.sh
 source "$HERE/recipes.sh"
+# shellcheck source=probe.sh
+source "$HERE/probe.sh"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 for r in $RECIPES; do
@@ -72,19 +74,6 @@ if [[ ! -s "$WORK/baseline.json" ]]; then
 fi
 
 # ---------------------------------------------------------------- the runs
-probe() {  # RUN_DIR STEP_DIR -> appends "step<TAB>text<TAB>expected<TAB>answers" to RUN_DIR/probes.tsv
-  local run="$1" ckpt="$2" step view
-  step="${ckpt##*step-}"
-  grep -q "^$step	" "$run/probes.tsv" 2>/dev/null && return 0
-  view="$WORK/probe-view"; rm -rf "$view"; mkdir -p "$view"
-  ln -s "$run/tokenizer.json" "$view/tokenizer.json"
-  ln -s "$ckpt/model.bpk" "$view/model.bpk"; ln -s "$ckpt/model.json" "$view/model.json"
-  while IFS=$'\t' read -r text expected; do
-    answers="$("$TRAIN" fill-mask --run "$view" "$text" --top 3 | cut -f2 | paste -sd ' ')"
-    printf '%s\t%s\t%s\t%s\n' "$step" "$text" "$expected" "$answers" >> "$run/probes.tsv"
-  done < "$HERE/probes.tsv"
-}
-
 for r in $RECIPES; do
   name="$r$TAG"; run="$WORK/runs/$name"
   sets=()
@@ -104,7 +93,7 @@ for r in $RECIPES; do
     XDG_CACHE_HOME="$WORK/cache" "$TRAIN" "${args[@]}" 2> "$run.log"
   fi
   log "$name: fill-mask probes at every checkpoint"
-  for ckpt in $(ls -d "$run"/checkpoints/step-* | sort -t- -k2 -n); do probe "$run" "$ckpt"; done
+  probe_checkpoints "$TRAIN" "$run" "$HERE/probes.tsv" "$WORK/probe-view"
 done
 
 log "summarising into $WORK/results.md and $HERE/pretraining.png"
