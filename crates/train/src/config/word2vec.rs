@@ -78,7 +78,7 @@ impl Default for W2vEval {
 /// The keys a resumed Word2Vec run may change: how long it trains, its learning rate (what a
 /// numerical fault calls for), where and how fast, what it logs and writes; the model, the
 /// vocabulary, subsampling and the seed stay.
-pub const RESUMABLE_CHANGES: [&str; 13] = [
+pub const RESUMABLE_CHANGES: [&str; 14] = [
     "train.epochs",
     "train.alpha",
     "train.min_alpha",
@@ -86,6 +86,7 @@ pub const RESUMABLE_CHANGES: [&str; 13] = [
     "train.device",
     "train.log_every_secs",
     "train.checkpoint_every_words",
+    "train.batch_words",
     "output.binary",
     "output.text",
     "output.projector_words",
@@ -345,7 +346,7 @@ restrict = 30000
         // Keys added since are written back with their defaults.
         let now = OLD_RUN_CONFIG.replace(
             "log_every_secs = 2.0\n",
-            "log_every_secs = 2.0\ncheckpoint_every_words = 100000000\n",
+            "log_every_secs = 2.0\ncheckpoint_every_words = 100000000\nbatch_words = 4096\n",
         );
         assert_eq!(toml::to_string_pretty(&c).unwrap(), now);
     }

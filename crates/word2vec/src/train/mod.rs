@@ -166,6 +166,7 @@ impl Job<'_> {
                 epochs: self.train.epochs,
                 words_total,
                 report_every: self.train.report_every(),
+                batch_words: self.train.batch_words,
                 saver: &saver,
             };
             let (data, corpus) = (self.data, &self.data.corpus);
@@ -246,6 +247,7 @@ impl Job<'_> {
             device: progress.train.device,
             log_every_secs: progress.train.log_every_secs,
             checkpoint_every_words: progress.train.checkpoint_every_words,
+            batch_words: progress.train.batch_words,
             poison_at_words: progress.train.poison_at_words,
             alpha: progress.train.alpha,
             min_alpha: progress.train.min_alpha,

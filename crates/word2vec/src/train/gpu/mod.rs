@@ -40,10 +40,6 @@ use device::Gpu;
 use layout::Layout;
 use tables::HostTables;
 
-/// Tokens per batch: enough sentences to fill a large GPU (an H100 holds ~8,000 planes at
-/// once), few enough that the learning rate and the host's reading keep up.
-const BATCH_TOKENS: usize = 1 << 18;
-
 /// Opens the GPU (once per process), checks that it can train `model`, and says what it is.
 pub fn open(model: &ModelParams) -> Result<AdapterInfo> {
     let gpu = device::open()?;
@@ -61,6 +57,8 @@ pub(super) struct GpuRun<'a> {
     pub(super) words_total: u64,
     /// Time between progress reports.
     pub(super) report_every: std::time::Duration,
+    /// Tokens per batch (`train.batch_words`).
+    pub(super) batch_words: usize,
     /// Checkpoints.
     pub(super) saver: &'a Saver<'a>,
 }
@@ -214,7 +212,7 @@ impl GpuRun<'_> {
         observer: &mut dyn Observer,
     ) -> Result<(LossTotals, StretchEnd)> {
         let limits = Limits {
-            tokens: BATCH_TOKENS,
+            tokens: self.batch_words,
             sentences: on.layout.batch_sentences,
             sentence_tokens: on.layout.sentence_tokens,
         };
