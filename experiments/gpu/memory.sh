@@ -11,7 +11,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../.."
 BIN="${1:-target/release/train}"; STEPS="${STEPS:-500}"; EVERY="${EVERY:-250}"
 W="$HERE/work/memory"; rm -rf "$W"; mkdir -p "$W"
-export XDG_CACHE_HOME="$W/cache" XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+source "$HERE/vulkan-env.sh"
+export XDG_CACHE_HOME="$W/cache"
 "$BIN" encoder --config configs/encoder.toml --out "$W/run" --set train.device='"wgpu"' \
     --set model.layers=2 --set model.hidden=128 --set model.heads=4 --set model.ffn=512 \
     --set data.seq_len=64 --set train.batch_size=16 --set tokenizer.vocab_size=4096 \

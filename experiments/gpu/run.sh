@@ -22,11 +22,8 @@ if [ -z "$BIN" ]; then
     BIN="$W/train"
     gunzip -c "$HERE/bin/train.gz" > "$BIN" && chmod +x "$BIN"
 fi
-# The Vulkan loader: the system's, else the one build.sh carried.
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
-    export LD_LIBRARY_PATH="$HERE/bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-export XDG_CACHE_HOME="$W/cache" XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+source "$HERE/vulkan-env.sh"
+export XDG_CACHE_HOME="$W/cache"
 
 if [ -n "${SMOKE:-}" ]; then
     SHAPES="tiny:1:32:2:64:32:4"; STEPS=12; TORCH_DEVICE=cpu

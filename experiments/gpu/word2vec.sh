@@ -6,9 +6,12 @@
 #   BIN=path/to/train W=work/folder experiments/gpu/word2vec.sh
 # Data: $W2V_DATA (a folder with corpora/enwiki-10M.txt.xz and eval/), else the copy build.sh
 # carried into bin/data, else ../shared/data. SMOKE=1: 1,000 lines of enwiki-1M, one config.
+# CONFIGS (default "sg-ns-e1 cbow-ns-e1 sg-ns-e3"), DEVICES (default "wgpu cpu") and BATCH_WORDS
+# (the GPU runs' train.batch_words, one run per value; default 262144) narrow or widen the table.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../.."
+source "$HERE/vulkan-env.sh"
 BIN="${BIN:-target/release/train}"
 W="${W:-$HERE/work}/word2vec"
 mkdir -p "$W"
@@ -23,8 +26,10 @@ if [ -n "${SMOKE:-}" ]; then
 else
     CORPUS="$W/enwiki-10M.txt"
     [ -f "$CORPUS" ] || xz -dc "$DATA/corpora/enwiki-10M.txt.xz" > "$CORPUS"
-    CONFIGS="sg-ns-e1 cbow-ns-e1 sg-ns-e3"
+    CONFIGS="${CONFIGS:-sg-ns-e1 cbow-ns-e1 sg-ns-e3}"
 fi
+DEVICES="${DEVICES:-wgpu cpu}"
+BATCH_WORDS="${BATCH_WORDS:-262144}"
 EVAL=(--analogy "$DATA/eval/questions-words.txt" --similarity "$DATA/eval/ws353.tsv"
       --similarity "$DATA/eval/simlex999.tsv" --restrict 30000)
 CORES=$(nproc)
@@ -47,21 +52,29 @@ for config in $CONFIGS; do
         sg-ns-e3) arch=skipgram; alpha=0.025; epochs=3 ;;
         cbow-ns-e1) arch=cbow; alpha=0.05; epochs=1 ;;
     esac
-    for device in wgpu cpu; do
-        out="$W/$config-$device"
-        rm -rf "$out"
-        "$BIN" word2vec --config experiments/word2vec-vs-peers/base.toml --out "$out" \
-            --set "data.corpus=\"$CORPUS\"" --set "model.arch=\"$arch\"" \
-            --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.threads=0" \
-            --set "train.device=\"$device\"" --set "train.log_every_secs=10" 2> "$out.log" \
-            || { tail -3 "$out.log"; exit 1; }
-        # The epochs' words and seconds, from "epoch 1: loss … , 940817 words in 22.1s (…)".
-        wps=$(grep '^epoch ' "$out.log" | sed -E 's/.*examples, ([0-9]+) words in ([0-9.]+)s.*/\1 \2/' |
-            awk '{w += $1; s += $2} END {print w / s}')
-        "$BIN" eval --vectors "$out/vectors.bin" "${EVAL[@]}" --json > "$out.json"
-        name="ours, CPU ($CORES threads)"
-        [ "$device" = wgpu ] && name="ours, GPU ($(grep -o '"name": "[^"]*"' "$out/device.json" | cut -d'"' -f4))"
-        row "$config" "$name" "$wps" "$out.json"
+    for device in $DEVICES; do
+        batches=0; [ "$device" = wgpu ] && batches="$BATCH_WORDS"
+        for batch in $batches; do
+            out="$W/$config-$device"; [ "$batch" = 0 ] || out="$out-$batch"
+            rm -rf "$out"
+            "$BIN" word2vec --config experiments/word2vec-vs-peers/base.toml --out "$out" \
+                --set "data.corpus=\"$CORPUS\"" --set "model.arch=\"$arch\"" \
+                --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.threads=0" \
+                --set "train.device=\"$device\"" --set "train.log_every_secs=10" \
+                $([ "$batch" = 0 ] || echo --set "train.batch_words=$batch") 2> "$out.log" \
+                || { tail -3 "$out.log"; exit 1; }
+            # The epochs' words and seconds, from "epoch 1: loss … , 940817 words in 22.1s (…)".
+            wps=$(grep '^epoch ' "$out.log" | sed -E 's/.*examples, ([0-9]+) words in ([0-9.]+)s.*/\1 \2/' |
+                awk '{w += $1; s += $2} END {print w / s}')
+            "$BIN" eval --vectors "$out/vectors.bin" "${EVAL[@]}" --json > "$out.json"
+            name="ours, CPU ($CORES threads)"
+            if [ "$device" = wgpu ]; then
+                gpu=$(grep -o '"name": "[^"]*"' "$out/device.json" | cut -d'"' -f4)
+                name="ours, GPU ($gpu)"
+                [ "$BATCH_WORDS" = 262144 ] || name="ours, GPU, batch $batch"
+            fi
+            row "$config" "$name" "$wps" "$out.json"
+        done
     done
     if [ "$HAVE_GENSIM" = 1 ]; then
         sg=1; [ "$arch" = cbow ] && sg=0
