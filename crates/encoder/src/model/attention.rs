@@ -10,11 +10,11 @@
 use burn::nn::attention::generate_autoregressive_mask;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::dropout::Dropout;
+use super::softmax::softmax_last;
 
 /// Added to masked scores before the softmax: exp of it underflows to exactly 0 in f32.
 const MASKED_SCORE: f32 = -1.0e9;
@@ -139,7 +139,7 @@ impl SelfAttention {
                 .expand([batch, heads, seq, seq]);
             scores = scores.mask_fill(later, MASKED_SCORE);
         }
-        let weights = softmax(scores, 3);
+        let weights = softmax_last(scores);
         let context = self.dropout.forward(weights.clone()).matmul(v);
         // [batch, heads, seq, head_dim] -> [batch, seq, hidden]
         let merged = context.swap_dims(1, 2).reshape([batch, seq, hidden]);

@@ -4,18 +4,18 @@
 //! one more LayerNorm). Also the sinusoidal positional encoding of the original Transformer.
 
 use crate::config::NormPlacement;
-use burn::nn::{Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use super::attention::{SelfAttention, SelfAttentionConfig};
 use super::dropout::Dropout;
+use super::gelu::gelu;
 
 /// hidden → ffn, GELU, → hidden, dropout.
 #[derive(Module, Debug)]
 pub struct FeedForward {
     inner: Linear,
     outer: Linear,
-    activation: Gelu,
     dropout: Dropout,
 }
 
@@ -36,7 +36,6 @@ impl FeedForwardConfig {
         FeedForward {
             inner: LinearConfig::new(self.hidden, self.ffn).init(device),
             outer: LinearConfig::new(self.ffn, self.hidden).init(device),
-            activation: Gelu::new(),
             dropout: Dropout::new(self.dropout),
         }
     }
@@ -45,7 +44,7 @@ impl FeedForwardConfig {
 impl FeedForward {
     /// Applies the block position-wise.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let h = self.activation.forward(self.inner.forward(x));
+        let h = gelu(self.inner.forward(x));
         self.dropout.forward(self.outer.forward(h))
     }
 }

@@ -6,7 +6,7 @@
 
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::{
-    Embedding, EmbeddingConfig, Gelu, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+    Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
 };
 use burn::prelude::*;
 use std::path::{Path, PathBuf};
@@ -14,9 +14,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub mod attention;
+mod cpu_op;
 pub mod dropout;
+pub mod gelu;
 mod init;
 pub mod layer;
+pub mod softmax;
 mod word_vectors;
 
 pub use crate::config::{Init, ModelConfig, NormPlacement, Positions};
@@ -91,7 +94,6 @@ pub struct MlmModel {
     layers: Vec<EncoderLayer>,
     final_norm: Option<LayerNorm>,
     head_dense: Linear,
-    head_activation: Gelu,
     head_norm: LayerNorm,
     head_bias: Param<Tensor<1>>,
     hidden: usize,
@@ -193,7 +195,6 @@ impl ModelShape {
                 .collect(),
             final_norm: (shape.norm == NormPlacement::Pre).then(norm),
             head_dense: LinearConfig::new(h, h).init(device),
-            head_activation: Gelu::new(),
             head_norm: norm(),
             head_bias: Param::from_tensor(Tensor::zeros([vocab_size], device)),
             hidden: h,
@@ -439,10 +440,9 @@ impl MlmModel {
     pub fn mlm_logits(&self, hidden: Tensor<3>, at: Tensor<1, Int>) -> Tensor<2> {
         let [batch, seq, h] = hidden.dims();
         let chosen = hidden.reshape([batch * seq, h]).select(0, at);
-        let t = self.head_norm.forward(
-            self.head_activation
-                .forward(self.head_dense.forward(chosen)),
-        );
+        let t = self
+            .head_norm
+            .forward(gelu::gelu(self.head_dense.forward(chosen)));
         let [n, _] = t.dims();
         let vocab = self.head_bias.dims()[0];
         t.matmul(self.tokens.weight.val().transpose())
