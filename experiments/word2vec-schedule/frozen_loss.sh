@@ -20,7 +20,8 @@ for schedule in w2v half; do
     run=work/frozen/$schedule
     rm -rf "$run" "$run"-e*
     sets=(--set "data.corpus=\"$corpus\"" --set "train.epochs=$epochs" --set train.checkpoint_every_words=0)
-    [ "$schedule" = w2v ] || sets+=(--set train.min_alpha=0.0125)
+    # word2vec.c's exact schedule is min_alpha = 0.
+    if [ "$schedule" = w2v ]; then sets+=(--set train.min_alpha=0); else sets+=(--set train.min_alpha=0.0125); fi
     "$train" word2vec --config base.toml --out "$run" "${sets[@]}" 2> "$run.log" &
     pid=$!
     # Copy the folder each time an epoch's checkpoint appears (it is replaced atomically).

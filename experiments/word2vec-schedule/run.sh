@@ -5,7 +5,11 @@
 # workers=2 (its usual setting, min_alpha = alpha x 1e-4 as in word2vec-vs-peers). Every vectors
 # file is scored by `train eval` on the shared sets (Google analogies restricted to 30k words,
 # WS-353, SimLex-999), in the background while the next run trains, so wall times are only
-# indicative. Writes work/results.tsv; summarize.py prints the tables.
+# indicative. Writes work/results.tsv (RESULTS=… for another file); summarize.py prints the
+# tables, with medians where a schedule ran with several seeds.
+#   MODES ("sg-ns cbow-ns sg-hs"), EPOCHS ("1 3 5"), FRACTIONS ("w2v 0.1 0.25 0.5": w2v is
+#   word2vec.c's schedule, a number F is min_alpha = F x alpha, "rule" is alpha / (epochs + 1)),
+#   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root=$(cd ../.. && pwd)
@@ -15,6 +19,7 @@ venv=${VENV:-$root/experiments/word2vec-gpu/work/.venv}
 modes=${MODES:-"sg-ns cbow-ns sg-hs"}
 epochs_list=${EPOCHS:-"1 3 5"}
 fractions=${FRACTIONS:-"w2v 0.1 0.25 0.5"}
+seeds=${SEEDS:-1}
 # SKIP_GENSIM=1: ours only (an extra schedule for a mode and epochs gensim already ran).
 mkdir -p work/runs
 corpus=work/enwiki-10M.txt
@@ -24,8 +29,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 eval_sets=(--analogy "$data/eval/questions-words.txt" --similarity "$data/eval/ws353.tsv"
     --similarity "$data/eval/simlex999.tsv" --restrict 30000 --json)
-results=work/results.tsv
-[ -f "$results" ] || printf 'mode\tepochs\tschedule\tanalogy\tws353\tsimlex\twall_s\n' > "$results"
+results=${RESULTS:-work/results.tsv}
+[ -f "$results" ] || printf 'mode\tepochs\tschedule\tanalogy\tws353\tsimlex\twall_s\tseed\n' > "$results"
 
 # mode -> "arch negative hs alpha" (our names) and gensim's "sg hs negative".
 declare -A ours=([sg-ns]="skipgram 5 false 0.025" [cbow-ns]="cbow 5 false 0.05" [sg-hs]="skipgram 0 true 0.025")
@@ -41,31 +46,37 @@ w, l = s["ws353"]["spearman"], s["simlex999"]["spearman"]
 print(f"{a:.4f}\t{w:.4f}\t{l:.4f}")'
 }
 
+for seed in $seeds; do
 for mode in $modes; do
     read -r arch negative hs alpha <<< "${ours[$mode]}"
     for epochs in $epochs_list; do
         for f in $fractions; do
-            out=work/runs/$mode-e$epochs-$f
+            out=work/runs/$mode-e$epochs-$f-s$seed
             sets=(--set "model.arch=$arch" --set "model.negative=$negative" --set "model.hs=$hs"
-                --set "train.alpha=$alpha" --set "train.epochs=$epochs")
-            [ "$f" = w2v ] || sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $f)")")
+                --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed")
+            case "$f" in
+                w2v) sets+=(--set "train.min_alpha=0") ;;  # word2vec.c's exact schedule
+                rule) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha / ($epochs + 1))")") ;;
+                *) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $f)")") ;;
+            esac
             rm -rf "$out"
             start=$(date +%s.%N)
             "$train" word2vec --config base.toml --out "$out" "${sets[@]}" 2> "$out.log"
             wall=$(echo "$(date +%s.%N) - $start" | bc)
             # Scored in the background while the next run trains (an evaluation takes ~25 s).
-            { printf '%s\t%s\t%s\t%s\t%.1f\n' "$mode" "$epochs" "ours-$f" "$(score "$out/vectors.bin")" "$wall" | tee -a "$results"; } &
+            { printf '%s\t%s\t%s\t%s\t%.1f\t%s\n' "$mode" "$epochs" "ours-$f" "$(score "$out/vectors.bin")" "$wall" "$seed" | tee -a "$results"; } &
         done
         [ -z "${SKIP_GENSIM:-}" ] || continue
         read -r sg ghs gneg <<< "${peer[$mode]}"
-        out=work/runs/$mode-e$epochs-gensim.bin
+        out=work/runs/$mode-e$epochs-gensim-s$seed.bin
         start=$(date +%s.%N)
         "$venv/bin/python" ../word2vec-vs-peers/gensim_train.py --corpus "$corpus" --out "$out" \
             --sg "$sg" --hs "$ghs" --negative "$gneg" --alpha "$alpha" --epochs "$epochs" \
-            --threads 2 2> "$out.log"
+            --threads 2 --seed "$seed" 2> "$out.log"
         wall=$(echo "$(date +%s.%N) - $start" | bc)
-        { printf '%s\t%s\tgensim-w2\t%s\t%.1f\n' "$mode" "$epochs" "$(score "$out")" "$wall" | tee -a "$results"; } &
+        { printf '%s\t%s\tgensim-w2\t%s\t%.1f\t%s\n' "$mode" "$epochs" "$(score "$out")" "$wall" "$seed" | tee -a "$results"; } &
     done
+done
 done
 wait
 python3 summarize.py "$results"

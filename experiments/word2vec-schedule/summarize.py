@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
 """Prints, per mode and epochs, each schedule's analogy accuracy and Spearman correlations with
-its difference from gensim (workers=2), and which schedule wins on all three sets."""
+its difference from gensim (workers=2), and which schedule wins on all three sets. A schedule
+run with several seeds (the `seed` column) shows the median of each score, and its runs count;
+without that column, the last run of a schedule counts."""
 import csv
+import statistics
 import sys
 from collections import defaultdict
 
 rows = list(csv.DictReader(open(sys.argv[1] if len(sys.argv) > 1 else "work/results.tsv"), delimiter="\t"))
-by = defaultdict(dict)
+seeded = defaultdict(lambda: defaultdict(dict))
 for r in rows:
-    by[(r["mode"], int(r["epochs"]))][r["schedule"]] = r  # the last run of a schedule counts
+    seeded[(r["mode"], int(r["epochs"]), r["schedule"])][r.get("seed") or "1"] = r
+by = defaultdict(dict)
+for (mode, epochs, schedule), runs in seeded.items():
+    median = {k: statistics.median(float(r[k]) for r in runs.values()) for k in ("analogy", "ws353", "simlex")}
+    by[(mode, epochs)][schedule if len(runs) == 1 else f"{schedule} (median of {len(runs)})"] = median
 print("| mode | epochs | schedule | analogy | WS-353 | SimLex | Δ analogy vs gensim | Δ WS | Δ SimLex | ≥ gensim on all |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for (mode, epochs), runs in sorted(by.items()):
-    g = runs.get("gensim-w2")
+    g = next((r for name, r in runs.items() if name.startswith("gensim-w2")), None)
     for name, r in sorted(runs.items()):
         vals = [float(r[k]) for k in ("analogy", "ws353", "simlex")]
-        if g and name != "gensim-w2":
+        if g and not name.startswith("gensim-w2"):
             d = [v - float(g[k]) for v, k in zip(vals, ("analogy", "ws353", "simlex"))]
             delta = f"{100 * d[0]:+.2f} | {d[1]:+.3f} | {d[2]:+.3f} | {'yes' if min(d) >= 0 else 'no'}"
         else:

@@ -42,7 +42,7 @@ impl<'v> Engine<'v> {
         Engine {
             model: model.clone(),
             alpha: train.alpha_for(model.arch),
-            min_alpha: train.min_alpha,
+            min_alpha: train.min_alpha_for(model),
             seed: train.seed,
             keep: keep_thresholds(vocab.counts(), vocab.total(), train.sample),
             negatives: (model.negative > 0).then(|| NegativeTable::new(vocab.counts())),
@@ -137,7 +137,11 @@ mod tests {
     #[test]
     fn learning_rate_decays_linearly_to_its_floor() {
         let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
-        let e = Engine::new(&vocab, &ModelParams::default(), &TrainParams::default());
+        let word2vec_c = TrainParams {
+            min_alpha: Some(0.0),
+            ..TrainParams::default()
+        };
+        let e = Engine::new(&vocab, &ModelParams::default(), &word2vec_c);
         assert!((e.alpha_at(0, 100) - 0.025).abs() < 1e-12);
         assert!((e.alpha_at(50, 99) - 0.0125).abs() < 1e-12);
         assert!((e.alpha_at(100, 99) - 0.025 * 1e-4).abs() < 1e-12);
@@ -149,6 +153,30 @@ mod tests {
         assert!((e.alpha_at(0, 99) - 0.025).abs() < 1e-12);
         assert!((e.alpha_at(50, 99) - 0.01875).abs() < 1e-12);
         assert!((e.alpha_at(200, 99) - 0.0125).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unset_min_alpha_ends_at_alpha_over_epochs_plus_one_with_negatives_only() {
+        let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
+        let three = TrainParams {
+            epochs: 3,
+            ..TrainParams::default()
+        };
+        let e = Engine::new(&vocab, &ModelParams::default(), &three);
+        assert!((e.alpha_at(200, 99) - 0.025 / 4.0).abs() < 1e-12);
+        let hs_only = ModelParams {
+            hs: true,
+            negative: 0,
+            ..ModelParams::default()
+        };
+        let e = Engine::new(&vocab, &hs_only, &three);
+        assert!((e.alpha_at(200, 99) - 0.025 * 1e-4).abs() < 1e-12);
+        let both = ModelParams {
+            hs: true,
+            ..ModelParams::default()
+        };
+        let e = Engine::new(&vocab, &both, &three);
+        assert!((e.alpha_at(200, 99) - 0.025 / 4.0).abs() < 1e-12);
     }
 
     #[test]
