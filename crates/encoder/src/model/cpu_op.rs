@@ -140,7 +140,12 @@ fn forward(x: &FlexTensor, kernel: Kernel) -> FlexTensor {
 /// when no other tensor shares it (the usual case for an incoming gradient), else in a copy.
 fn backward(state: &FlexTensor, grad: FlexTensor, kernel: Kernel) -> FlexTensor {
     let state = state.to_contiguous();
-    let mut grad = grad.to_contiguous();
+    // `to_contiguous` shares the buffer (or copies it); dropping the original handle here
+    // leaves the result unique, so that `try_storage_mut` can write in place.
+    let mut grad = {
+        let original = grad;
+        original.to_contiguous()
+    };
     let n = row_length(&state);
     let whole =
         grad.layout().start_offset() == 0 && grad.layout().num_elements() * 4 == grad.bytes().len();
@@ -201,7 +206,8 @@ pub(super) use vectorised;
 
 /// eᵗ for t ≤ 0, branch-free: t = k·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by its Taylor series to
 /// r⁷ (relative error below 6e-9 in exact arithmetic), 2ᵏ built in the exponent bits. Exactly 0
-/// below −87.3, where eᵗ leaves f32's normal range (as a masked attention score's must be).
+/// below −87.33, where eᵗ leaves f32's normal range (as a masked attention score's must be);
+/// NaN stays NaN, so a diverging run still shows it.
 #[inline(always)]
 pub(super) fn exp_nonpositive(t: f32) -> f32 {
     const LN2_HI: f32 = 0.693_145_75; // ln 2's first 16 bits: k·LN2_HI is exact
@@ -217,7 +223,8 @@ pub(super) fn exp_nonpositive(t: f32) -> f32 {
         1.0 / 720.0,
         1.0 / 5040.0,
     ];
-    let clamped = t.max(-87.0);
+    const UNDERFLOW: f32 = -87.33; // e^UNDERFLOW is just above f32's smallest normal
+    let clamped = t.max(UNDERFLOW);
     let k = (clamped * std::f32::consts::LOG2_E + ROUND) - ROUND;
     let r = clamped - k * LN2_HI - k * LN2_LO;
     let e = TAYLOR[..7]
@@ -225,7 +232,13 @@ pub(super) fn exp_nonpositive(t: f32) -> f32 {
         .rev()
         .fold(TAYLOR[7], |acc, &c| acc * r + c);
     let value = e * f32::from_bits(((k as i32 + 127) as u32) << 23);
-    if t < -87.3 { 0.0 } else { value }
+    if t < UNDERFLOW {
+        0.0
+    } else if t.is_nan() {
+        t
+    } else {
+        value
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +247,7 @@ mod tests {
 
     #[test]
     fn exp_holds_its_accuracy_and_underflows_to_zero() {
-        for i in 0..=8700 {
+        for i in 0..=8733 {
             let t = -(i as f32) * 0.01;
             let exact = (t as f64).exp();
             let rel = (exp_nonpositive(t) as f64 - exact).abs() / exact;
@@ -242,6 +255,8 @@ mod tests {
         }
         assert_eq!(exp_nonpositive(0.0), 1.0);
         assert_eq!(exp_nonpositive(-1.0e9), 0.0);
+        assert_eq!(exp_nonpositive(-87.34), 0.0);
+        assert!(exp_nonpositive(f32::NAN).is_nan());
     }
 
     #[test]
