@@ -12,7 +12,7 @@ strip -o experiments/gpu/bin/train target/release/train
 gzip -9 -f experiments/gpu/bin/train
 apt=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/train-apt-amd64)
 apt-get "${apt[@]}" update > /dev/null
-(cd experiments/gpu/bin/debs && apt-get "${apt[@]}" download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 2> /dev/null)
+(cd experiments/gpu/bin/debs && apt-get "${apt[@]}" download libvulkan1 libglvnd0 libegl1 libgl1 libglx0)
 # word2vec.sh's corpus and evaluation sets (15 MB), for a machine without the shared data.
 if [ -d ../shared/data/eval ]; then
     mkdir -p experiments/gpu/bin/data/corpora

@@ -3,7 +3,9 @@
 # libglvnd's dispatch library, and then every run stops with "no GPU adapter found" (seen on
 # the first H200 lent here). build.sh carries those as Debian packages in bin/debs; this
 # unpacks them into a private folder (not into /) and points the loader at NVIDIA's ICD.
-if ! ldconfig -p 2> /dev/null | grep -q 'libvulkan.so.1 ' && [ -d "$HERE/bin/debs" ]; then
+# (grep without -q: under pipefail, -q can make ldconfig die of SIGPIPE and the test lie.)
+if ! ldconfig -p 2> /dev/null | grep 'libvulkan.so.1 ' > /dev/null \
+    && ls "$HERE"/bin/debs/*.deb > /dev/null 2>&1; then
     _root="${TMPDIR:-/tmp}/train-vulkan-root"
     mkdir -p "$_root"
     for _deb in "$HERE"/bin/debs/*.deb; do dpkg -x "$_deb" "$_root"; done

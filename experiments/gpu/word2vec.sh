@@ -7,7 +7,8 @@
 # Data: $W2V_DATA (a folder with corpora/enwiki-10M.txt.xz and eval/), else the copy build.sh
 # carried into bin/data, else ../shared/data. SMOKE=1: 1,000 lines of enwiki-1M, one config.
 # CONFIGS (default "sg-ns-e1 cbow-ns-e1 sg-ns-e3"), DEVICES (default "wgpu cpu") and BATCH_WORDS
-# (the GPU runs' train.batch_words, one run per value; default 262144) narrow or widen the table.
+# (the GPU runs' train.batch_words, one run per value; default: the crate's default) narrow or
+# widen the table. gensim's rows need the CPU engine's run of the same config (its word count).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../.."
@@ -29,7 +30,7 @@ else
     CONFIGS="${CONFIGS:-sg-ns-e1 cbow-ns-e1 sg-ns-e3}"
 fi
 DEVICES="${DEVICES:-wgpu cpu}"
-BATCH_WORDS="${BATCH_WORDS:-262144}"
+BATCH_WORDS="${BATCH_WORDS:-default}"  # "default": the crate's train.batch_words
 EVAL=(--analogy "$DATA/eval/questions-words.txt" --similarity "$DATA/eval/ws353.tsv"
       --similarity "$DATA/eval/simlex999.tsv" --restrict 30000)
 CORES=$(nproc)
@@ -52,6 +53,7 @@ for config in $CONFIGS; do
         sg-ns-e3) arch=skipgram; alpha=0.025; epochs=3 ;;
         cbow-ns-e1) arch=cbow; alpha=0.05; epochs=1 ;;
     esac
+    rm -f "$W/$config"-*.log
     for device in $DEVICES; do
         batches=0; [ "$device" = wgpu ] && batches="$BATCH_WORDS"
         for batch in $batches; do
@@ -61,7 +63,7 @@ for config in $CONFIGS; do
                 --set "data.corpus=\"$CORPUS\"" --set "model.arch=\"$arch\"" \
                 --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.threads=0" \
                 --set "train.device=\"$device\"" --set "train.log_every_secs=10" \
-                $([ "$batch" = 0 ] || echo --set "train.batch_words=$batch") 2> "$out.log" \
+                $([ "$batch" = 0 ] || [ "$batch" = default ] || echo --set "train.batch_words=$batch") 2> "$out.log" \
                 || { tail -3 "$out.log"; exit 1; }
             # The epochs' words and seconds, from "epoch 1: loss … , 940817 words in 22.1s (…)".
             wps=$(grep '^epoch ' "$out.log" | sed -E 's/.*examples, ([0-9]+) words in ([0-9.]+)s.*/\1 \2/' |
@@ -70,13 +72,12 @@ for config in $CONFIGS; do
             name="ours, CPU ($CORES threads)"
             if [ "$device" = wgpu ]; then
                 gpu=$(grep -o '"name": "[^"]*"' "$out/device.json" | cut -d'"' -f4)
-                name="ours, GPU ($gpu)"
-                [ "$BATCH_WORDS" = 262144 ] || name="ours, GPU, batch $batch"
+                name="ours, GPU ($gpu), batch $batch"
             fi
             row "$config" "$name" "$wps" "$out.json"
         done
     done
-    if [ "$HAVE_GENSIM" = 1 ]; then
+    if [ "$HAVE_GENSIM" = 1 ] && [ -f "$W/$config-cpu.log" ]; then
         sg=1; [ "$arch" = cbow ] && sg=0
         out="$W/$config-gensim"
         python3 experiments/word2vec-vs-peers/gensim_train.py --corpus "$CORPUS" --out "$out.bin" \
@@ -91,7 +92,7 @@ took = re.findall(r"training on \d+ raw words .* took ([\d.]+)s", open(sys.argv[
 print(int(sys.argv[2]) / max(sum(map(float, took)), 1e-9))' "$out.log" "$words")
         row "$config" "gensim 4.4 ($CORES workers)" "${wps:-0}" "$out.json"
     else
-        echo "$config: gensim is not installed here; its rows are missing" >> "$W/table.txt"
+        echo "$config: gensim is not installed here, or the CPU engine did not run; no gensim row" >> "$W/table.txt"
     fi
 done
 cat "$W/table.txt"
