@@ -500,6 +500,9 @@ mod tests {
         bert.model.ffn = 64;
         bert.model.init = Init::Bert;
         let device = Device::flex().autodiff();
+        // Seeded, so that a run normally draws the same values; other tests drawing at the same
+        // time can still change them, hence the bounds in standard errors below.
+        device.seed(11);
         let model = bert.init(&device);
         let mut matrices = 0;
         for (name, values) in model.parameter_values() {
@@ -517,11 +520,12 @@ mod tests {
                 assert!(values.iter().all(|&v| v == 0.0), "{name}");
             } else {
                 matrices += 1;
-                // Four standard errors of the sample mean and standard deviation of n draws
-                // from N(0, 0.02): the smallest matrix (positions, 8 x 32) has only 256.
+                // Five standard errors of the sample mean and standard deviation of n draws
+                // from N(0, 0.02): the smallest matrix (positions, 8 x 32) has only 256. Four
+                // failed about once in twenty full runs (18 checks a run).
                 let (mean_error, std_error) = (0.02 / n.sqrt(), 0.02 / (2.0 * n).sqrt());
                 assert!(
-                    mean.abs() < 4.0 * mean_error && (std - 0.02).abs() < 4.0 * std_error,
+                    mean.abs() < 5.0 * mean_error && (std - 0.02).abs() < 5.0 * std_error,
                     "{name}: {mean} {std}"
                 );
             }
