@@ -8,7 +8,8 @@
 # indicative. Writes work/results.tsv (RESULTS=… for another file); summarize.py prints the
 # tables, with medians where a schedule ran with several seeds.
 #   MODES ("sg-ns cbow-ns sg-hs"), EPOCHS ("1 3 5"), FRACTIONS ("w2v 0.1 0.25 0.5": w2v is
-#   word2vec.c's schedule, a number F is min_alpha = F x alpha, "rule" is alpha / (epochs + 1), "ruleK" K x that, at most alpha),
+#   word2vec.c's schedule, a number F is min_alpha = F x alpha, "rule" is alpha / (epochs + 1),
+#   "ruleK" K times that, at most alpha),
 #   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -56,8 +57,8 @@ for mode in $modes; do
                 --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed")
             case "$f" in
                 w2v) sets+=(--set "train.min_alpha=0") ;;  # word2vec.c's exact schedule
-                rule) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha / ($epochs + 1))")") ;;
-                rule*) sets+=(--set "train.min_alpha=$(python3 -c "print(min($alpha, ${f#rule} * $alpha / ($epochs + 1)))")") ;;
+                rule*) k=${f#rule}  # "rule" is K = 1
+                    sets+=(--set "train.min_alpha=$(python3 -c "print(min($alpha, ${k:-1} * $alpha / ($epochs + 1)))")") ;;
                 *) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $f)")") ;;
             esac
             rm -rf "$out"
