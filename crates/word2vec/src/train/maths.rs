@@ -44,25 +44,23 @@ impl SigmoidTables {
         }
     }
 
-    /// σ(f) for |f| < MAX_EXP.
+    /// σ(f) for |f| < MAX_EXP (the table's end cell beyond).
     #[inline(always)]
     pub(super) fn sigmoid(&self, f: f32) -> f32 {
         self.sigmoid[grid_index(f)]
     }
 
     /// `-ln σ(x)`; beyond ±MAX_EXP it is ~0 or ~-x.
+    ///
+    /// Written without branches on `x` (the table is read in every case, the answer selected),
+    /// like [`Self::node_step`] and [`Self::gradient`]: which outputs saturate is unpredictable,
+    /// and the mispredicted branches cost hierarchical softmax more than the lookups.
     #[inline(always)]
     pub(super) fn loss(&self, x: f32) -> f64 {
-        if x >= MAX_EXP {
-            0.0
-        } else if x <= -MAX_EXP {
-            -x as f64
-        } else if x.is_nan() {
-            // Kept, not looked up: the run's loss check must see a numerical fault.
-            f64::NAN
-        } else {
-            self.neg_log_sigmoid[grid_index(x)] as f64
-        }
+        // NaN (and ±∞) in `x - x` keeps a numerical fault visible in the loss the run checks.
+        let inside = self.neg_log_sigmoid[grid_index(x)] + (x - x);
+        let beyond = if x <= -MAX_EXP { -x } else { inside };
+        (if x >= MAX_EXP { 0.0 } else { beyond }) as f64
     }
 
     /// Hierarchical softmax at an inner node with Huffman `code`, where the input's dot product
@@ -71,11 +69,9 @@ impl SigmoidTables {
     #[inline(always)]
     pub(super) fn node_step(&self, f: f32, code: u8, alpha: f32) -> (f64, Option<f32>) {
         let loss = self.loss(if code == 0 { f } else { -f });
-        if f.abs() >= MAX_EXP {
-            return (loss, None);
-        }
         let label = 1.0 - code as f32;
-        (loss, Some((label - self.sigmoid(f)) * alpha))
+        let step = (label - self.sigmoid(f)) * alpha;
+        (loss, (!(f.abs() >= MAX_EXP)).then_some(step))
     }
 
     /// Negative sampling for an output with `label` (1 for the word, 0 for a negative), where
@@ -90,17 +86,14 @@ impl SigmoidTables {
     /// 1 beyond ±MAX_EXP.
     #[inline(always)]
     pub(super) fn gradient(&self, f: f32, label: f32, alpha: f32) -> f32 {
-        if f > MAX_EXP {
-            (label - 1.0) * alpha
-        } else if f < -MAX_EXP {
-            label * alpha
-        } else {
-            (label - self.sigmoid(f)) * alpha
-        }
+        let inside = self.sigmoid(f);
+        let low = if f < -MAX_EXP { 0.0 } else { inside };
+        let sigma = if f > MAX_EXP { 1.0 } else { low };
+        (label - sigma) * alpha
     }
 }
 
-/// The table cell of `x` in [-MAX_EXP, MAX_EXP].
+/// The table cell of `x` in [-MAX_EXP, MAX_EXP]; the end cells beyond, cell 0 for NaN.
 #[inline(always)]
 fn grid_index(x: f32) -> usize {
     let i = ((x + MAX_EXP) * (EXP_TABLE_SIZE as f32 / MAX_EXP / 2.0)) as usize;

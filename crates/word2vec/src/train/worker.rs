@@ -462,20 +462,30 @@ impl Worker<'_> {
         w.steps.resize(m * k, 0.0);
         let tables = &self.engine.tables;
         let mut loss = 0f64;
-        let rows = w.outputs.chunks_exact(dim).zip(w.steps.chunks_exact_mut(k));
-        for (j, (out, steps)) in rows.enumerate() {
-            let label = if j == codes.len() { 1.0 } else { 0.0 };
-            for (g, input) in steps.iter_mut().zip(w.inputs.chunks_exact(dim)) {
-                let f = K::dot(input, out);
-                let (l, step) = match codes.get(j) {
-                    Some(&code) => tables.node_step(f, code, alpha),
-                    None => {
-                        let (l, step) = tables.sample_step(f, label, alpha);
-                        (l, Some(step))
+        // All dot products first, then all steps: the steps' table lookups no longer wait on
+        // each dot product's sum, and the dot products on nothing.
+        for (out, fs) in w.outputs.chunks_exact(dim).zip(w.steps.chunks_exact_mut(k)) {
+            for (f, input) in fs.iter_mut().zip(w.inputs.chunks_exact(dim)) {
+                *f = K::dot(input, out);
+            }
+        }
+        for (j, steps) in w.steps.chunks_exact_mut(k).enumerate() {
+            match codes.get(j) {
+                Some(&code) => {
+                    for g in steps {
+                        let (l, step) = tables.node_step(*g, code, alpha);
+                        loss += l;
+                        *g = step.unwrap_or(0.0);
                     }
-                };
-                loss += l;
-                *g = step.unwrap_or(0.0);
+                }
+                None => {
+                    let label = if j == codes.len() { 1.0 } else { 0.0 };
+                    for g in steps {
+                        let (l, step) = tables.sample_step(*g, label, alpha);
+                        loss += l;
+                        *g = step;
+                    }
+                }
             }
         }
         self.apply_window::<K>(points, w, k, m);
