@@ -8,6 +8,9 @@
 #   EXTRA        more --set overrides for every run, e.g. model.init_embeddings=... []
 #   TAG          suffix of the run folders' names (runs with EXTRA need their own)  []
 #   NO_TRAIN     1 = train nothing: probe the checkpoints there are and summarise    [0]
+#   STOP_AT      stop each run (Ctrl-C: it checkpoints and exits) once its checkpoint of this
+#                step is written, so recipes compare early at an unchanged schedule; started
+#                again with a higher STOP_AT (or none) it resumes                    []
 #   DATA         shared data dir                                   [<repo>/../shared/data]
 #   TRAIN        our binary (cargo build --release -p train --features encoder)
 #                [<repo>/target/release/train]
@@ -25,6 +28,7 @@ EVAL_EVERY="${EVAL_EVERY:-500}"
 EXTRA="${EXTRA:-}"
 TAG="${TAG:-}"
 NO_TRAIN="${NO_TRAIN:-0}"
+STOP_AT="${STOP_AT:-}"
 PIP_PACKAGES=(tokenizers==0.23.3 numpy==2.4.6 tensorboard==2.21.0 matplotlib==3.11.2)
 # shellcheck source=recipes.sh
 source "$HERE/recipes.sh"
@@ -74,6 +78,24 @@ if [[ ! -s "$WORK/baseline.json" ]]; then
 fi
 
 # ---------------------------------------------------------------- the runs
+# train_until_stop RUN ARGS...: trains, appending stderr to RUN.log; with STOP_AT, interrupts the
+# trainer (SIGINT, which writes a checkpoint and exits cleanly) once RUN/checkpoints/step-STOP_AT
+# exists.
+train_until_stop() {
+  local run="$1"; shift
+  XDG_CACHE_HOME="$WORK/cache" "$TRAIN" "$@" 2>> "$run.log" &
+  local pid=$!
+  if [[ -n "$STOP_AT" ]]; then
+    while kill -0 "$pid" 2>/dev/null; do
+      if [[ -d "$run/checkpoints/step-$STOP_AT" ]]; then
+        log "$(basename "$run"): stopping at step $STOP_AT"; kill -INT "$pid"; break
+      fi
+      sleep 5
+    done
+  fi
+  wait "$pid" || [[ -d "$run/checkpoints/step-$STOP_AT" ]]
+}
+
 for r in $RECIPES; do
   name="$r$TAG"; run="$WORK/runs/$name"
   sets=()
@@ -84,13 +106,15 @@ for r in $RECIPES; do
     log "$name: not trained (NO_TRAIN=1)"
   elif [[ -s "$run/model.bpk" ]]; then
     log "$name: finished before, not trained again"
+  elif [[ -n "$STOP_AT" && -d "$run/checkpoints/step-$STOP_AT" ]]; then
+    log "$name: has its step-$STOP_AT checkpoint (STOP_AT), not trained further"
   elif [[ -d "$run/checkpoints" ]]; then
     log "$name: resuming (${RECIPE[$r]} $EXTRA)"
-    XDG_CACHE_HOME="$WORK/cache" "$TRAIN" "${args[@]}" --resume 2>> "$run.log"
+    train_until_stop "$run" "${args[@]}" --resume
   else
     log "$name: training (${RECIPE[$r]} $EXTRA)"
-    rm -rf "$run"
-    XDG_CACHE_HOME="$WORK/cache" "$TRAIN" "${args[@]}" 2> "$run.log"
+    rm -rf "$run"; : > "$run.log"
+    train_until_stop "$run" "${args[@]}"
   fi
   log "$name: fill-mask probes at every checkpoint"
   probe_checkpoints "$TRAIN" "$run" "$HERE/probes.tsv" "$WORK/probe-view"
