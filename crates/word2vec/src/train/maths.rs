@@ -57,8 +57,8 @@ impl SigmoidTables {
     /// and the mispredicted branches cost hierarchical softmax more than the lookups.
     #[inline(always)]
     pub(super) fn loss(&self, x: f32) -> f64 {
-        // NaN (and ±∞) in `x - x` keeps a numerical fault visible in the loss the run checks.
-        let inside = self.neg_log_sigmoid[grid_index(x)] + (x - x);
+        // NaN (and ±∞) in `x · 0` keeps a numerical fault visible in the loss the run checks.
+        let inside = self.neg_log_sigmoid[grid_index(x)] + x * 0.0;
         let beyond = if x <= -MAX_EXP { -x } else { inside };
         (if x >= MAX_EXP { 0.0 } else { beyond }) as f64
     }
@@ -71,7 +71,7 @@ impl SigmoidTables {
         let loss = self.loss(if code == 0 { f } else { -f });
         let label = 1.0 - code as f32;
         let step = (label - self.sigmoid(f)) * alpha;
-        (loss, (!(f.abs() >= MAX_EXP)).then_some(step))
+        (loss, (f.abs() < MAX_EXP || f.is_nan()).then_some(step))
     }
 
     /// Negative sampling for an output with `label` (1 for the word, 0 for a negative), where

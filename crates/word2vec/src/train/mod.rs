@@ -18,12 +18,14 @@
 //!
 //! Module dependencies run one way: `mod` uses the others; `gpu` (the GPU engine) uses
 //! `engine`, `observer`, `saver` and `worker`; `observer` uses `worker` and `engine`; `worker`
-//! uses `engine`, `hogwild`, `kernels` and `maths`; `engine` uses `maths`.
+//! uses `engine`, `hogwild`, `hot_rows`, `kernels` and `maths`; `hot_rows` uses `hogwild`; `engine`
+//! uses `maths`.
 
 mod engine;
 #[cfg(feature = "wgpu")]
 mod gpu;
 mod hogwild;
+mod hot_rows;
 mod kernels;
 mod maths;
 mod observer;

@@ -11,6 +11,7 @@ use crate::sampling::{Rng, keep};
 
 use super::engine::Engine;
 use super::hogwild::HogwildMatrix;
+use super::hot_rows::{HOT_NODES, HotRows};
 use super::kernels::{self, Kernels, UsesKernels, prefetch};
 
 /// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
@@ -73,6 +74,10 @@ pub(super) struct EpochState<'a> {
     totals: Mutex<LossTotals>,
     interval: Mutex<LossTotals>,
     running: AtomicUsize,
+    /// The workers of the stretch.
+    threads: usize,
+    /// Taken by a worker merging its [`HotRows`] into the shared weights.
+    merge_lock: Mutex<()>,
 }
 
 impl<'a> EpochState<'a> {
@@ -99,6 +104,8 @@ impl<'a> EpochState<'a> {
             totals: Mutex::default(),
             interval: Mutex::default(),
             running: AtomicUsize::new(threads),
+            threads,
+            merge_lock: Mutex::new(()),
         }
     }
 
@@ -203,6 +210,8 @@ struct Window {
     steps: Vec<f32>,
     /// The same steps, context by context.
     by_context: Vec<f32>,
+    /// This thread's copies of the Huffman tree's top nodes (none with one thread).
+    hot: HotRows,
 }
 
 /// One worker thread of an epoch.
@@ -239,6 +248,7 @@ impl Worker<'_> {
             next_negatives: Vec::with_capacity(self.engine.model.negative),
             window: Window::default(),
         };
+        scratch.window.hot = self.hot_rows();
         while !self.epoch.should_pause() {
             batch.clear();
             if !self.epoch.next_batch(&mut batch)? {
@@ -253,6 +263,24 @@ impl Worker<'_> {
             lock(&self.epoch.interval).add(loss);
         }
         Ok(rng.state())
+    }
+
+    /// This thread's copies of the Huffman tree's top nodes ([`HotRows`]): for skip-gram windows
+    /// with hierarchical softmax and several threads; none otherwise (CBOW and unshared negatives
+    /// read the shared rows).
+    fn hot_rows(&self) -> HotRows {
+        let model = &self.engine.model;
+        match &self.engine.huffman {
+            Some(huffman)
+                if self.epoch.threads > 1
+                    && model.arch == Arch::SkipGram
+                    && model.share_negatives =>
+            {
+                let nodes = huffman.inner_nodes();
+                HotRows::last_of(&self.weights.output_hs, nodes, HOT_NODES, model.dim)
+            }
+            _ => HotRows::none(),
+        }
     }
 
     /// The test hook's fault: a NaN in the input vector of the batch's first vocabulary word.
@@ -284,6 +312,11 @@ impl Worker<'_> {
                 Arch::SkipGram => self.skipgram_sentence::<K>(ids, alpha, rng, scratch, &mut loss),
                 Arch::Cbow => self.cbow_sentence::<K>(ids, alpha, rng, scratch, &mut loss),
             }
+            let merge_lock = &self.epoch.merge_lock;
+            scratch
+                .window
+                .hot
+                .merge(&self.weights.output_hs, merge_lock);
         }
         (loss, words)
     }
@@ -450,8 +483,11 @@ impl Worker<'_> {
         }
         w.outputs.clear();
         for &point in points {
-            w.outputs
-                .extend_from_slice(self.weights.output_hs.row(point));
+            let row = match w.hot.index(point) {
+                Some(h) => w.hot.row(h),
+                None => self.weights.output_hs.row(point),
+            };
+            w.outputs.extend_from_slice(row);
         }
         for &target in &w.targets {
             w.outputs
@@ -497,14 +533,14 @@ impl Worker<'_> {
     /// `Σ_j steps[j][i]·outputs[j]`. The window has `k ≥ 1` contexts.
     #[inline(always)]
     fn apply_window<K: Kernels>(&self, points: &[u32], w: &mut Window, k: usize, m: usize) {
-        let by_output = w.steps.chunks_exact(k);
-        let rows = points.iter().map(|&p| self.weights.output_hs.row_mut(p));
-        let rows = rows.chain(
-            w.targets
-                .iter()
-                .map(|&t| self.weights.output_neg.row_mut(t)),
-        );
-        for (steps, row) in by_output.zip(rows) {
+        for (j, steps) in w.steps.chunks_exact(k).enumerate() {
+            let row = match points.get(j) {
+                Some(&p) => match w.hot.index(p) {
+                    Some(h) => w.hot.row_mut(h),
+                    None => self.weights.output_hs.row_mut(p),
+                },
+                None => self.weights.output_neg.row_mut(w.targets[j - points.len()]),
+            };
             K::add_weighted_rows(steps, &w.inputs, row);
         }
         w.by_context.clear();
