@@ -632,4 +632,54 @@ mod tests {
         assert_eq!(counts.epochs, [1, 2]);
         assert!(counts.reports >= 2, "a tail report per epoch");
     }
+
+    /// Keeps each epoch's mean loss.
+    #[derive(Default)]
+    struct Losses(Vec<f64>);
+
+    impl Observer for Losses {
+        fn epoch_end(&mut self, summary: &EpochSummary, _vectors: &Embeddings) {
+            self.0.push(summary.loss);
+        }
+    }
+
+    #[test]
+    fn two_threads_train_the_huffman_tree_top_they_keep_private_copies_of() {
+        // 300 words in a fixed order: each word's neighbours are fully predictable, and the tree
+        // has 299 inner nodes, more than the top the threads keep to themselves.
+        let words: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+        let line = |start: usize| {
+            let mut s: Vec<&str> = (0..20).map(|j| words[(start + j) % 300].as_str()).collect();
+            s.push("\n");
+            s.join(" ")
+        };
+        let text: String = (0..300).map(|i| line(i * 7)).collect();
+        let (_dir, data, vocab) = tiny_corpus(&text, 20);
+        assert!(vocab.len() - 1 > hot_rows::HOT_NODES);
+        let model = ModelParams {
+            dim: 16,
+            hs: true,
+            negative: 0,
+            ..ModelParams::default()
+        };
+        let last_loss = |threads: usize| {
+            let params = TrainParams {
+                epochs: 3,
+                threads,
+                sample: 0.0,
+                ..TrainParams::default()
+            };
+            let mut losses = Losses::default();
+            train(&data, &model, &params, &vocab, &mut losses).unwrap();
+            assert!(losses.0[2] < losses.0[0], "{:?}", losses.0);
+            losses.0[2]
+        };
+        let (one, two) = (last_loss(1), last_loss(2));
+        // Were the threads' progress on the top nodes not merged (or merged and then lost), the
+        // nodes every word's path starts with would not learn and the loss would stay far higher.
+        assert!(
+            (two - one).abs() < 0.05 * one,
+            "1 thread: {one}, 2 threads: {two}"
+        );
+    }
 }
