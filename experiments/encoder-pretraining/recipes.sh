@@ -21,7 +21,8 @@ declare -A RECIPE=(
   # sequences of 128 at half the batch (the same tokens per step),
   [tiny-fast-seq128]="model.layers=2 model.hidden=128 model.heads=2 model.ffn=512 model.norm=\"pre\" model.dropout=0.0 data.seq_len=128 train.batch_size=32 train.lr=2e-3 train.warmup_steps=300 train.steps=5000"
   # four times the batch through gradient accumulation (a quarter of the steps, the same tokens;
-  # evaluated every 125 steps, so at the same tokens as the others),
+  # evaluated every 125 steps, so at the same tokens as the others; STOP_AT counts its steps,
+  # so a quarter of the others' STOP_AT compares at the same tokens),
   [tiny-fast-accum4]="model.layers=2 model.hidden=128 model.heads=2 model.ffn=512 model.norm=\"pre\" model.dropout=0.0 data.seq_len=64 train.batch_size=64 train.grad_accum=4 train.lr=2e-3 train.warmup_steps=75 train.steps=1250 train.eval_every=125 train.checkpoint_every=125"
   # deeper and narrower: 4 x 96 (about the same weights outside the embeddings: 442k vs 393k).
   [deep-narrow]="model.layers=4 model.hidden=96 model.heads=2 model.ffn=384 model.norm=\"pre\" model.dropout=0.0 data.seq_len=64 train.batch_size=64 train.lr=2e-3 train.warmup_steps=300 train.steps=5000"

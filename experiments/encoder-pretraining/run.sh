@@ -8,9 +8,10 @@
 #   EXTRA        more --set overrides for every run, e.g. model.init_embeddings=... []
 #   TAG          suffix of the run folders' names (runs with EXTRA need their own)  []
 #   NO_TRAIN     1 = train nothing: probe the checkpoints there are and summarise    [0]
-#   STOP_AT      stop each run (Ctrl-C: it checkpoints and exits) once its checkpoint of this
-#                step is written, so recipes compare early at an unchanged schedule; started
-#                again with a higher STOP_AT (or none) it resumes                    []
+#   STOP_AT      stop each run (Ctrl-C: it checkpoints and exits) once it has a checkpoint of
+#                this step or later, so recipes compare early at an unchanged schedule; started
+#                again with a higher STOP_AT (or none) it resumes. Optimizer steps: a recipe
+#                with gradient accumulation reads more tokens per step                []
 #   DATA         shared data dir                                   [<repo>/../shared/data]
 #   TRAIN        our binary (cargo build --release -p train --features encoder)
 #                [<repo>/target/release/train]
@@ -78,22 +79,35 @@ if [[ ! -s "$WORK/baseline.json" ]]; then
 fi
 
 # ---------------------------------------------------------------- the runs
-# train_until_stop RUN ARGS...: trains, appending stderr to RUN.log; with STOP_AT, interrupts the
-# trainer (SIGINT, which writes a checkpoint and exits cleanly) once RUN/checkpoints/step-STOP_AT
-# exists.
+# reached_stop RUN STOP: whether RUN has a checkpoint of step STOP or later.
+reached_stop() {
+  local d
+  for d in "$1"/checkpoints/step-*; do
+    [[ -d "$d" ]] && (( ${d##*step-} >= $2 )) && return 0
+  done
+  return 1
+}
+
+# train_until_stop RUN STOP ARGS...: trains, appending stderr to RUN.log; with a STOP step,
+# interrupts the trainer (SIGINT, which writes a checkpoint and exits cleanly) once RUN has a
+# checkpoint of that step or later. Ctrl-C here is passed on and waited for, so the trainer's
+# last checkpoint is whole before the script exits.
 train_until_stop() {
-  local run="$1"; shift
+  local run="$1" stop="$2" pid rc=0; shift 2
   XDG_CACHE_HOME="$WORK/cache" "$TRAIN" "$@" 2>> "$run.log" &
-  local pid=$!
-  if [[ -n "$STOP_AT" ]]; then
+  pid=$!
+  trap 'kill -INT "$pid" 2>/dev/null; wait "$pid"; exit 130' INT TERM
+  if [[ -n "$stop" ]]; then
     while kill -0 "$pid" 2>/dev/null; do
-      if [[ -d "$run/checkpoints/step-$STOP_AT" ]]; then
-        log "$(basename "$run"): stopping at step $STOP_AT"; kill -INT "$pid"; break
+      if reached_stop "$run" "$stop"; then
+        log "$(basename "$run"): stopping at step $stop"; kill -INT "$pid" 2>/dev/null || true; break
       fi
       sleep 5
     done
   fi
-  wait "$pid" || [[ -d "$run/checkpoints/step-$STOP_AT" ]]
+  wait "$pid" || rc=$?
+  trap - INT TERM
+  (( rc == 0 )) || { [[ -n "$stop" ]] && reached_stop "$run" "$stop"; } || return "$rc"
 }
 
 for r in $RECIPES; do
@@ -102,19 +116,23 @@ for r in $RECIPES; do
   for kv in ${RECIPE[$r]} $EXTRA; do sets+=(--set "$kv"); done
   args=(encoder --config configs/encoder.toml "${COMMON[@]}" --set "tokenizer.path=\"$TOKENIZER\""
         "${sets[@]}" --out "$run")
+  # STOP_AT at or past the recipe's last step would interrupt its final outputs: no stop then.
+  steps="$(grep -o 'train\.steps=[0-9]*' <<< "${RECIPE[$r]} $EXTRA" | tail -n 1 | cut -d= -f2 || true)"
+  stop="$STOP_AT"
+  [[ -n "$stop" && -n "$steps" ]] && (( stop >= steps )) && stop=""
   if [[ "$NO_TRAIN" == 1 ]]; then
     log "$name: not trained (NO_TRAIN=1)"
   elif [[ -s "$run/model.bpk" ]]; then
     log "$name: finished before, not trained again"
-  elif [[ -n "$STOP_AT" && -d "$run/checkpoints/step-$STOP_AT" ]]; then
-    log "$name: has its step-$STOP_AT checkpoint (STOP_AT), not trained further"
+  elif [[ -n "$stop" ]] && reached_stop "$run" "$stop"; then
+    log "$name: has a checkpoint of step $stop or later (STOP_AT), not trained further"
   elif [[ -d "$run/checkpoints" ]]; then
     log "$name: resuming (${RECIPE[$r]} $EXTRA)"
-    train_until_stop "$run" "${args[@]}" --resume
+    train_until_stop "$run" "$stop" "${args[@]}" --resume
   else
     log "$name: training (${RECIPE[$r]} $EXTRA)"
     rm -rf "$run"; : > "$run.log"
-    train_until_stop "$run" "${args[@]}"
+    train_until_stop "$run" "$stop" "${args[@]}"
   fi
   log "$name: fill-mask probes at every checkpoint"
   probe_checkpoints "$TRAIN" "$run" "$HERE/probes.tsv" "$WORK/probe-view"

@@ -6,11 +6,11 @@
 //! other, and the next read there waits for them to come back: perf put ~10% of a two-thread
 //! skip-gram + HS run on the first load of a row in the update, and its loop scaled 1.49× from
 //! one thread to two against 1.78× with negative sampling. Each thread therefore trains its own
-//! copy of the top nodes and adds what it learned into the shared rows after every sentence
-//! ([`HotRows::merge`]), under a lock, taking the other threads' progress back in the same step.
-//! That is local SGD for a few dozen rows: the other threads' updates of those rows arrive up to
-//! a sentence late instead of at once, and the shared rows are written once per sentence instead
-//! of once per window.
+//! copy of the top nodes and adds what it learned into the shared rows after every sentence, and
+//! every [`MERGE_EVERY`] centre words within a long one ([`HotRows::merge`]), under a lock,
+//! taking the other threads' progress back in the same step. That is local SGD for a few dozen
+//! rows: the other threads' updates of those rows arrive up to a sentence late instead of at
+//! once, and the shared rows are written once per sentence instead of once per window.
 //!
 //! Measured on enwiki-10M, one epoch of skip-gram + HS, 2 threads, 5 seeds (2026-11-30): the
 //! loop 1.13× faster, analogy 12.45% against 12.95% (medians; each side's own spread is 0.7),
@@ -28,10 +28,19 @@ use super::hogwild::HogwildMatrix;
 /// Huffman's last merges, the root and the nodes just below it).
 pub(super) const HOT_NODES: usize = 64;
 
+/// The most centre words a thread trains between two merges: a sentence's end merges too, and
+/// the sentences of enwiki keep ~35 words after subsampling, so this bounds the delay on corpora
+/// of long lines (text8 is one line, read in pieces of 10,000 words) at about what it is there.
+pub(super) const MERGE_EVERY: usize = 64;
+
 /// One thread's copies of rows `first..first + n` of a shared matrix, and the shared values
 /// they started from at the last merge.
 pub(super) struct HotRows {
+    /// The first shared row kept here (`u32::MAX` when none is).
     first: u32,
+    /// How many rows are kept.
+    count: usize,
+    /// The length of a row.
     dim: usize,
     /// The thread's copies, trained in place of the shared rows.
     rows: Vec<f32>,
@@ -50,22 +59,32 @@ impl HotRows {
     pub(super) fn none() -> Self {
         HotRows {
             first: u32::MAX,
+            count: 0,
             dim: 0,
             rows: Vec::new(),
             base: Vec::new(),
         }
     }
 
-    /// Private copies of the last `n` of the `rows` rows of `shared` (all of them when fewer).
-    pub(super) fn last_of(shared: &HogwildMatrix, rows: usize, n: usize, dim: usize) -> Self {
+    /// Private copies of the last `n` of the `rows` rows of `shared` (all of them when fewer),
+    /// read under `lock` so that no other thread's merge is half-way through them.
+    pub(super) fn last_of(
+        shared: &HogwildMatrix,
+        rows: usize,
+        n: usize,
+        dim: usize,
+        lock: &Mutex<()>,
+    ) -> Self {
         let n = n.min(rows);
         let first = (rows - n) as u32;
         let mut copy = Vec::with_capacity(n * dim);
+        let _reading = lock.lock().unwrap_or_else(PoisonError::into_inner);
         for i in 0..n as u32 {
             copy.extend_from_slice(shared.row(first + i));
         }
         HotRows {
             first,
+            count: n,
             dim,
             base: copy.clone(),
             rows: copy,
@@ -76,7 +95,7 @@ impl HotRows {
     #[inline(always)]
     pub(super) fn index(&self, i: u32) -> Option<usize> {
         let h = i.wrapping_sub(self.first) as usize;
-        (h < self.base.len() / self.dim.max(1)).then_some(h)
+        (h < self.count).then_some(h)
     }
 
     /// The private copy number `h` (from [`Self::index`]).
@@ -94,7 +113,7 @@ impl HotRows {
     /// Adds what this thread learned since the last merge into `shared` (`rows - base`), and
     /// starts again from the shared rows, which now hold every thread's merged progress. The
     /// lock keeps two merges from adding into the same row at once (a lost merge would lose a
-    /// whole batch of updates, not one).
+    /// whole sentence's updates, not one).
     pub(super) fn merge(&mut self, shared: &HogwildMatrix, lock: &Mutex<()>) {
         if self.rows.is_empty() {
             return;
@@ -125,8 +144,8 @@ mod tests {
         let mut data = vec![0f32, 0.0, 1.0, 1.0, 2.0, 2.0];
         let shared = HogwildMatrix::new(&mut data, 2);
         let lock = Mutex::new(());
-        let mut a = HotRows::last_of(&shared, 3, 2, 2);
-        let mut b = HotRows::last_of(&shared, 3, 2, 2);
+        let mut a = HotRows::last_of(&shared, 3, 2, 2, &lock);
+        let mut b = HotRows::last_of(&shared, 3, 2, 2, &lock);
         assert_eq!(a.index(0), None);
         assert_eq!(a.index(1), Some(0));
         assert_eq!(a.index(2), Some(1));

@@ -57,7 +57,8 @@ impl SigmoidTables {
     /// and the mispredicted branches cost hierarchical softmax more than the lookups.
     #[inline(always)]
     pub(super) fn loss(&self, x: f32) -> f64 {
-        // NaN (and ±∞) in `x · 0` keeps a numerical fault visible in the loss the run checks.
+        // A NaN `x` makes `x · 0` NaN, which keeps the fault visible in the loss the run checks
+        // (for ±∞ it is NaN too, but one of the selects below replaces it).
         let inside = self.neg_log_sigmoid[grid_index(x)] + x * 0.0;
         let beyond = if x <= -MAX_EXP { -x } else { inside };
         (if x >= MAX_EXP { 0.0 } else { beyond }) as f64
@@ -65,7 +66,8 @@ impl SigmoidTables {
 
     /// Hierarchical softmax at an inner node with Huffman `code`, where the input's dot product
     /// with the node's vector is `f`: the loss, and the step `g = (1 - code - σ(f))·α`, none when
-    /// |f| ≥ MAX_EXP (word2vec.c skips saturated nodes).
+    /// |f| ≥ MAX_EXP (word2vec.c skips saturated nodes). A NaN `f` keeps a finite step from the
+    /// table's first cell, as before the lookups lost their branches (the loss shows the fault).
     #[inline(always)]
     pub(super) fn node_step(&self, f: f32, code: u8, alpha: f32) -> (f64, Option<f32>) {
         let loss = self.loss(if code == 0 { f } else { -f });

@@ -2,8 +2,9 @@
 //!
 //! Each epoch, worker threads ([`worker`]) take the next batch of sentences from a shared
 //! streaming reader, map tokens to ids, drop frequent words by subsampling, and run SGD on the
-//! shared weights without locks ([`hogwild`]; Recht et al. 2011, as word2vec.c and gensim do),
-//! while the calling thread sends progress reports ([`observer`]). The loss and its gradient are
+//! shared weights without locks ([`hogwild`]; Recht et al. 2011, as word2vec.c and gensim do;
+//! skip-gram with hierarchical softmax keeps private copies of the tree's top, merged under a
+//! lock once a sentence: [`hot_rows`]), while the calling thread sends progress reports ([`observer`]). The loss and its gradient are
 //! derived in [`maths`] and computed with the vector [`kernels`]; what a run fixes before it starts
 //! is in [`engine`]. With one thread, a run is a pure function of the corpus, the parameters and
 //! the seed, on the same kind of CPU (the kernels for AVX-512, AVX2 and neither round
@@ -654,32 +655,51 @@ mod tests {
             s.join(" ")
         };
         let text: String = (0..300).map(|i| line(i * 7)).collect();
-        let (_dir, data, vocab) = tiny_corpus(&text, 20);
-        assert!(vocab.len() - 1 > hot_rows::HOT_NODES);
+        let (dir, data, vocab) = tiny_corpus(&text, 20);
+        let top = hot_rows::HOT_NODES;
+        assert!(vocab.len() - 1 > top);
         let model = ModelParams {
             dim: 16,
             hs: true,
             negative: 0,
             ..ModelParams::default()
         };
-        let last_loss = |threads: usize| {
+        // The last epoch's loss, and the mean norm of the top nodes' shared rows as the run's
+        // last checkpoint saved them.
+        let run = |threads: usize| {
             let params = TrainParams {
                 epochs: 3,
                 threads,
                 sample: 0.0,
                 ..TrainParams::default()
             };
+            let path = dir.path().join(format!("{threads}.ckpt"));
+            let checkpoints = Checkpoints {
+                path: path.clone(),
+                resume: None,
+            };
             let mut losses = Losses::default();
-            train(&data, &model, &params, &vocab, &mut losses).unwrap();
+            train_checkpointed(&data, &model, &params, &vocab, checkpoints, &mut losses).unwrap();
             assert!(losses.0[2] < losses.0[0], "{:?}", losses.0);
-            losses.0[2]
+            let hs = crate::Checkpoint::read(&path).unwrap().weights.hs;
+            let rows = hs[hs.len() - top * model.dim..].chunks_exact(model.dim);
+            let norm = rows
+                .map(|r| r.iter().map(|x| x * x).sum::<f32>().sqrt())
+                .sum::<f32>();
+            (losses.0[2], norm / top as f32)
         };
-        let (one, two) = (last_loss(1), last_loss(2));
-        // Were the threads' progress on the top nodes not merged (or merged and then lost), the
-        // nodes every word's path starts with would not learn and the loss would stay far higher.
+        let ((loss1, norm1), (loss2, norm2)) = (run(1), run(2));
+        // Were the threads' progress on the top nodes not merged, merged and then lost, or
+        // merged twice, the nodes every word's path starts with would not learn (the loss stays
+        // high) or the shared rows would not hold what was learned (their norms differ).
         assert!(
-            (two - one).abs() < 0.05 * one,
-            "1 thread: {one}, 2 threads: {two}"
+            (loss2 - loss1).abs() < 0.05 * loss1,
+            "1 thread: {loss1}, 2 threads: {loss2}"
+        );
+        assert!(norm1 > 0.1, "{norm1}");
+        assert!(
+            (norm2 - norm1).abs() < 0.2 * norm1,
+            "top rows' mean norm, 1 thread: {norm1}, 2 threads: {norm2}"
         );
     }
 }

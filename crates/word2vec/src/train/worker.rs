@@ -11,7 +11,7 @@ use crate::sampling::{Rng, keep};
 
 use super::engine::Engine;
 use super::hogwild::HogwildMatrix;
-use super::hot_rows::{HOT_NODES, HotRows};
+use super::hot_rows::{HOT_NODES, HotRows, MERGE_EVERY};
 use super::kernels::{self, Kernels, UsesKernels, prefetch};
 
 /// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
@@ -277,7 +277,8 @@ impl Worker<'_> {
                     && model.share_negatives =>
             {
                 let nodes = huffman.inner_nodes();
-                HotRows::last_of(&self.weights.output_hs, nodes, HOT_NODES, model.dim)
+                let (rows, lock) = (&self.weights.output_hs, &self.epoch.merge_lock);
+                HotRows::last_of(rows, nodes, HOT_NODES, model.dim, lock)
             }
             _ => HotRows::none(),
         }
@@ -380,6 +381,10 @@ impl Worker<'_> {
                 );
                 loss.loss += self.skipgram_window::<K>(word, negatives, buffers, alpha);
                 loss.examples += buffers.contexts.len() as u64;
+                if pos % MERGE_EVERY == MERGE_EVERY - 1 {
+                    let merge_lock = &self.epoch.merge_lock;
+                    buffers.hot.merge(&self.weights.output_hs, merge_lock);
+                }
                 continue;
             }
             for (c, &context) in ids.iter().enumerate().take(hi + 1).skip(lo) {
@@ -463,7 +468,6 @@ impl Worker<'_> {
         w: &mut Window,
         alpha: f32,
     ) -> f64 {
-        let dim = self.engine.model.dim;
         let k = w.contexts.len();
         if k == 0 {
             return 0.0;
@@ -494,17 +498,35 @@ impl Worker<'_> {
                 .extend_from_slice(self.weights.output_neg.row(target));
         }
         let m = points.len() + w.targets.len();
+        let loss = self.window_steps::<K>(codes, w, k, m, alpha);
+        self.apply_window::<K>(points, w, k, m);
+        loss
+    }
+
+    /// Fills `w.steps` with the step `g` of every (output, context) pair of a window whose rows
+    /// [`skipgram_window`](Self::skipgram_window) copied (`k` contexts, `m` outputs, the first
+    /// `codes.len()` of them Huffman nodes); returns the window's summed loss. All dot products
+    /// first, then all steps: the steps' table lookups no longer wait on each dot product's sum,
+    /// and the dot products on nothing.
+    #[inline(always)]
+    fn window_steps<K: Kernels>(
+        &self,
+        codes: &[u8],
+        w: &mut Window,
+        k: usize,
+        m: usize,
+        alpha: f32,
+    ) -> f64 {
+        let dim = self.engine.model.dim;
         w.steps.clear();
         w.steps.resize(m * k, 0.0);
-        let tables = &self.engine.tables;
-        let mut loss = 0f64;
-        // All dot products first, then all steps: the steps' table lookups no longer wait on
-        // each dot product's sum, and the dot products on nothing.
         for (out, fs) in w.outputs.chunks_exact(dim).zip(w.steps.chunks_exact_mut(k)) {
             for (f, input) in fs.iter_mut().zip(w.inputs.chunks_exact(dim)) {
                 *f = K::dot(input, out);
             }
         }
+        let tables = &self.engine.tables;
+        let mut loss = 0f64;
         for (j, steps) in w.steps.chunks_exact_mut(k).enumerate() {
             match codes.get(j) {
                 Some(&code) => {
@@ -524,7 +546,6 @@ impl Worker<'_> {
                 }
             }
         }
-        self.apply_window::<K>(points, w, k, m);
         loss
     }
 
