@@ -4,11 +4,11 @@
 //! streaming reader, map tokens to ids, drop frequent words by subsampling, and run SGD on the
 //! shared weights without locks ([`hogwild`]; Recht et al. 2011, as word2vec.c and gensim do;
 //! skip-gram with hierarchical softmax keeps private copies of the tree's top, merged under a
-//! lock once a sentence: [`hot_rows`]), while the calling thread sends progress reports ([`observer`]). The loss and its gradient are
-//! derived in [`maths`] and computed with the vector [`kernels`]; what a run fixes before it starts
-//! is in [`engine`]. With one thread, a run is a pure function of the corpus, the parameters and
-//! the seed, on the same kind of CPU (the kernels for AVX-512, AVX2 and neither round
-//! differently).
+//! lock once a sentence: [`hot_rows`]), while the calling thread sends progress reports
+//! ([`observer`]). The loss and its gradient are derived in [`maths`] and computed with the
+//! vector [`kernels`]; what a run fixes before it starts is in [`engine`]. With one thread, a
+//! run is a pure function of the corpus, the parameters and the seed, on the same kind of CPU
+//! (the kernels for AVX-512, AVX2 and neither round differently).
 //!
 //! An epoch runs in stretches: the workers pause after their current batch when a checkpoint
 //! is due (`train.checkpoint_every_words`), when the observer asks for a stop (a signal), or
@@ -19,8 +19,8 @@
 //!
 //! Module dependencies run one way: `mod` uses the others; `gpu` (the GPU engine) uses
 //! `engine`, `observer`, `saver` and `worker`; `observer` uses `worker` and `engine`; `worker`
-//! uses `engine`, `hogwild`, `hot_rows`, `kernels` and `maths`; `hot_rows` uses `hogwild`; `engine`
-//! uses `maths`.
+//! uses `engine`, `hogwild`, `hot_rows`, `kernels` and `maths`; `hot_rows` uses `hogwild`;
+//! `engine` uses `maths`.
 
 mod engine;
 #[cfg(feature = "wgpu")]

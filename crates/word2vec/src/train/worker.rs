@@ -313,11 +313,6 @@ impl Worker<'_> {
                 Arch::SkipGram => self.skipgram_sentence::<K>(ids, alpha, rng, scratch, &mut loss),
                 Arch::Cbow => self.cbow_sentence::<K>(ids, alpha, rng, scratch, &mut loss),
             }
-            let merge_lock = &self.epoch.merge_lock;
-            scratch
-                .window
-                .hot
-                .merge(&self.weights.output_hs, merge_lock);
         }
         (loss, words)
     }
@@ -381,7 +376,9 @@ impl Worker<'_> {
                 );
                 loss.loss += self.skipgram_window::<K>(word, negatives, buffers, alpha);
                 loss.examples += buffers.contexts.len() as u64;
-                if pos % MERGE_EVERY == MERGE_EVERY - 1 {
+                // The private tree top goes back to the shared rows at the sentence's end and
+                // every MERGE_EVERY words of a long one (once a batch cost an analogy point).
+                if pos % MERGE_EVERY == MERGE_EVERY - 1 || pos + 1 == ids.len() {
                     let merge_lock = &self.epoch.merge_lock;
                     buffers.hot.merge(&self.weights.output_hs, merge_lock);
                 }
