@@ -11,15 +11,22 @@
 //! use word2vec::{DataParams, ModelParams, TrainParams, Vocab, train};
 //! # fn main() -> word2vec::Result<()> {
 //! let data = DataParams::new("corpus.txt");
-//! let (vocab, _stats) =
-//!     Vocab::from_corpus(&data.corpus, data.lowercase, data.min_count, data.max_vocab)?;
+//! // One pass over the file: the vocabulary, and the corpus as its ids if they fit in memory.
+//! let (vocab, _stats, ids) = Vocab::from_corpus_with_ids(
+//!     &data.corpus,
+//!     data.lowercase,
+//!     data.min_count,
+//!     data.max_vocab,
+//!     data.cache_bytes(),
+//! )?;
 //! let model = ModelParams { dim: 50, ..ModelParams::default() };
-//! let vectors = train(&data, &model, &TrainParams::default(), &vocab, &mut ())?;
+//! let vectors = train(&data, &model, &TrainParams::default(), &vocab, ids.as_ref(), &mut ())?;
 //! # Ok(()) }
 //! ```
 
 mod checkpoint;
 mod corpus;
+mod corpus_ids;
 mod error;
 mod eval;
 mod huffman;
@@ -31,6 +38,7 @@ mod vocab;
 
 pub use checkpoint::{CHECKPOINT_FILE, Checkpoint, Progress, Weights};
 pub use corpus::{CorpusReader, MAX_SENTENCE_TOKENS, TokenBatch, check_corpus_path};
+pub use corpus_ids::CorpusIds;
 pub use error::{Error, Result};
 pub use eval::{
     AnalogyResult, AnalogySet, Index, Neighbour, SectionResult, SimilarityResult, SimilaritySet,

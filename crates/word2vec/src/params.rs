@@ -75,6 +75,10 @@ pub struct DataParams {
     /// Keep at most this many most frequent words; 0 = no limit.
     #[serde(default = "data_defaults::max_vocab")]
     pub max_vocab: usize,
+    /// Hold the corpus in memory as vocabulary ids (about 1.5 bytes a token) when they fit in
+    /// this many MiB, so that epochs read and look up nothing; 0 = read the file every epoch.
+    #[serde(default = "data_defaults::cache_mib")]
+    pub cache_mib: usize,
 }
 
 impl DataParams {
@@ -85,7 +89,13 @@ impl DataParams {
             lowercase: false,
             min_count: 5,
             max_vocab: 0,
+            cache_mib: 1024,
         }
+    }
+
+    /// `cache_mib` in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache_mib.saturating_mul(1 << 20)
     }
 
     /// Checks every value's range.
@@ -109,6 +119,9 @@ mod data_defaults {
     }
     pub(super) fn max_vocab() -> usize {
         defaults().max_vocab
+    }
+    pub(super) fn cache_mib() -> usize {
+        defaults().cache_mib
     }
 }
 

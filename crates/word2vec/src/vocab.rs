@@ -7,6 +7,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use crate::corpus::{CorpusReader, TokenBatch};
+use crate::corpus_ids::{CorpusIds, DROPPED, IdsBuilder};
 use crate::error::{Error, Result};
 
 /// Counts of what one pass over the corpus saw.
@@ -40,8 +41,26 @@ impl Vocab {
         min_count: u64,
         max_vocab: usize,
     ) -> Result<(Self, CorpusStats)> {
+        let (vocab, stats, _) =
+            Self::from_corpus_with_ids(path, lowercase, min_count, max_vocab, 0)?;
+        Ok((vocab, stats))
+    }
+
+    /// [`from_corpus`](Self::from_corpus), which also keeps the corpus as the vocabulary's ids
+    /// when they fit in `max_id_bytes` (see [`CorpusIds`]), so that training reads the file
+    /// only this once.
+    pub fn from_corpus_with_ids(
+        path: &Path,
+        lowercase: bool,
+        min_count: u64,
+        max_vocab: usize,
+        max_id_bytes: usize,
+    ) -> Result<(Self, CorpusStats, Option<CorpusIds>)> {
         let mut reader = CorpusReader::open(path, lowercase)?;
-        let mut counts: FxHashMap<String, u64> = FxHashMap::default();
+        // Words get ids in order of first sight; the vocabulary renumbers them at the end.
+        let mut seen: FxHashMap<String, u32> = FxHashMap::default();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut ids = IdsBuilder::new(max_id_bytes);
         let mut stats = CorpusStats::default();
         let mut batch = TokenBatch::default();
         loop {
@@ -51,22 +70,32 @@ impl Vocab {
             }
             stats.sentences += batch.sentences().count() as u64;
             stats.tokens += batch.len() as u64;
-            for i in 0..batch.len() {
-                let token = batch.token(i);
-                match counts.get_mut(token) {
-                    Some(c) => *c += 1,
-                    None => {
-                        counts.insert(token.to_owned(), 1);
-                    }
+            for sentence in batch.sentences() {
+                let tokens = sentence.len();
+                for i in sentence {
+                    let token = batch.token(i);
+                    let id = match seen.get(token) {
+                        Some(&id) => id,
+                        None => {
+                            let id = counts.len() as u32;
+                            seen.insert(token.to_owned(), id);
+                            counts.push(0);
+                            id
+                        }
+                    };
+                    counts[id as usize] += 1;
+                    ids.push_id(id);
                 }
+                ids.end_sentence(tokens);
             }
         }
-        stats.distinct = counts.len();
+        stats.distinct = seen.len();
         stats.invalid_utf8_tokens = reader.invalid_utf8_tokens();
         if stats.tokens == 0 {
             return Err(Error::EmptyCorpus(path.to_path_buf()));
         }
-        let vocab = Self::from_counts(counts, min_count, max_vocab);
+        let by_first_sight = seen.iter().map(|(w, &id)| (w.clone(), counts[id as usize]));
+        let vocab = Self::from_counts(by_first_sight, min_count, max_vocab);
         if vocab.is_empty() {
             return Err(Error::NoVocabulary {
                 path: path.to_path_buf(),
@@ -74,7 +103,41 @@ impl Vocab {
                 distinct: stats.distinct,
             });
         }
-        Ok((vocab, stats))
+        let mut renumber = vec![DROPPED; counts.len()];
+        for (word, &id) in &seen {
+            renumber[id as usize] = vocab.id(word).unwrap_or(DROPPED);
+        }
+        drop(seen);
+        Ok((vocab, stats, ids.finish_remapped(&renumber)))
+    }
+
+    /// The corpus at `path` as this vocabulary's ids, or `None` when they would take more than
+    /// `max_bytes` (see [`CorpusIds`]): for a run that resumes with the vocabulary it saved.
+    pub fn encode_corpus(
+        &self,
+        path: &Path,
+        lowercase: bool,
+        max_bytes: usize,
+    ) -> Result<Option<CorpusIds>> {
+        let mut reader = CorpusReader::open(path, lowercase)?;
+        let mut ids = IdsBuilder::new(max_bytes);
+        let mut batch = TokenBatch::default();
+        while ids.recording() {
+            batch.clear();
+            if !reader.read_batch(&mut batch, 100_000)? {
+                break;
+            }
+            for sentence in batch.sentences() {
+                let tokens = sentence.len();
+                for i in sentence {
+                    if let Some(id) = self.id(batch.token(i)) {
+                        ids.push_id(id);
+                    }
+                }
+                ids.end_sentence(tokens);
+            }
+        }
+        Ok(ids.finish())
     }
 
     /// Builds a vocabulary from word counts (used by `from_corpus` and by tests).
@@ -170,6 +233,24 @@ mod tests {
         let mut out = Vec::new();
         v.write_to(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "the 3\nsat 2\n");
+    }
+
+    #[test]
+    fn the_counting_pass_keeps_the_ids_a_known_vocabulary_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        std::fs::write(&path, "zebra the cat\n\nsat the the\ncat on sat the\n").unwrap();
+        let (v, stats, ids) = Vocab::from_corpus_with_ids(&path, false, 2, 0, 1 << 10).unwrap();
+        assert_eq!(v.words(), ["the", "cat", "sat"]);
+        assert_eq!(stats.sentences, 3);
+        let ids = ids.unwrap();
+        assert_eq!(ids.sentences(), 3);
+        // "the cat / sat the the / cat sat the", each a byte, with 3, 3 and 4 tokens in the file.
+        assert_eq!(ids.size_bytes(), 8 + 2 * 2 * 3);
+        assert_eq!(v.encode_corpus(&path, false, 1 << 10).unwrap(), Some(ids));
+        let (_, _, none) = Vocab::from_corpus_with_ids(&path, false, 2, 0, 10).unwrap();
+        assert_eq!(none, None, "over the budget");
+        assert_eq!(v.encode_corpus(&path, false, 0).unwrap(), None);
     }
 
     #[test]

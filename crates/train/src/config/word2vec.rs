@@ -344,10 +344,12 @@ restrict = 30000
         assert_eq!(c.model.arch, Arch::Cbow);
         assert_eq!(c.train.alpha, Some(0.05));
         // Keys added since are written back with their defaults.
-        let now = OLD_RUN_CONFIG.replace(
-            "log_every_secs = 2.0\n",
-            "log_every_secs = 2.0\ncheckpoint_every_words = 100000000\nbatch_words = 4096\n",
-        );
+        let now = OLD_RUN_CONFIG
+            .replace("max_vocab = 0\n", "max_vocab = 0\ncache_mib = 1024\n")
+            .replace(
+                "log_every_secs = 2.0\n",
+                "log_every_secs = 2.0\ncheckpoint_every_words = 100000000\nbatch_words = 4096\n",
+            );
         assert_eq!(toml::to_string_pretty(&c).unwrap(), now);
     }
 }

@@ -1,7 +1,8 @@
 //! The CPU training engine: word2vec.c's algorithm with Hogwild threads.
 //!
 //! Each epoch, worker threads ([`worker`]) take the next batch of sentences from a shared
-//! streaming reader, map tokens to ids, drop frequent words by subsampling, and run SGD on the
+//! [`source`] (the corpus as ids in memory, or its file, whose tokens they map to ids), drop
+//! frequent words by subsampling, and run SGD on the
 //! shared weights without locks ([`hogwild`]; Recht et al. 2011, as word2vec.c and gensim do;
 //! skip-gram with hierarchical softmax keeps private copies of the tree's top, merged under a
 //! lock once a sentence: [`hot_rows`]), while the calling thread sends progress reports
@@ -19,7 +20,7 @@
 //!
 //! Module dependencies run one way: `mod` uses the others; `gpu` (the GPU engine) uses
 //! `engine`, `observer`, `saver` and `worker`; `observer` uses `worker` and `engine`; `worker`
-//! uses `engine`, `hogwild`, `hot_rows`, `kernels` and `maths`; `hot_rows` uses `hogwild`;
+//! uses `engine`, `hogwild`, `hot_rows`, `kernels`, `maths` and `source`; `hot_rows` uses `hogwild`;
 //! `engine` uses `maths`.
 
 mod engine;
@@ -31,6 +32,7 @@ mod kernels;
 mod maths;
 mod observer;
 mod saver;
+mod source;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +40,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::{self, Progress};
-use crate::corpus::CorpusReader;
+use crate::corpus_ids::CorpusIds;
 use crate::error::{Error, Result};
 use crate::params::{DataParams, Device, ModelParams, TrainParams};
 use crate::sampling::Rng;
@@ -52,16 +54,19 @@ use worker::{EpochState, LossTotals, Weights, Worker};
 use observer::Reporter;
 pub use observer::{EpochSummary, IntervalReport, Observer};
 use saver::Saver;
+use source::Source;
 
-/// Trains vectors for `vocab` on the corpus of `data`, reading it once per epoch, and returns
-/// the input vectors (word2vec's result). The parameters are validated first; `observer` hears
-/// of progress every `train.log_every_secs` and after every epoch. No checkpoints are kept:
-/// see [`train_checkpointed`].
+/// Trains vectors for `vocab` on the corpus of `data`, and returns the input vectors
+/// (word2vec's result). Each epoch reads `ids`, the corpus as `vocab`'s ids, when given (see
+/// [`Vocab::from_corpus_with_ids`]); else the file (so does the GPU engine). The parameters are
+/// validated first; `observer` hears of progress every `train.log_every_secs` and after every
+/// epoch. No checkpoints are kept: see [`train_checkpointed`].
 pub fn train(
     data: &DataParams,
     model: &ModelParams,
     train: &TrainParams,
     vocab: &Vocab,
+    ids: Option<&CorpusIds>,
     observer: &mut dyn Observer,
 ) -> Result<Embeddings> {
     let job = Job {
@@ -69,6 +74,7 @@ pub fn train(
         model,
         train,
         vocab,
+        ids,
     };
     job.run(None, None, observer)
 }
@@ -93,6 +99,7 @@ pub fn train_checkpointed(
     model: &ModelParams,
     train: &TrainParams,
     vocab: &Vocab,
+    ids: Option<&CorpusIds>,
     checkpoints: Checkpoints,
     observer: &mut dyn Observer,
 ) -> Result<Embeddings> {
@@ -101,6 +108,7 @@ pub fn train_checkpointed(
         model,
         train,
         vocab,
+        ids,
     };
     job.run(Some(&checkpoints.path), checkpoints.resume, observer)
 }
@@ -132,6 +140,7 @@ struct Job<'a> {
     model: &'a ModelParams,
     train: &'a TrainParams,
     vocab: &'a Vocab,
+    ids: Option<&'a CorpusIds>,
 }
 
 impl Job<'_> {
@@ -186,6 +195,7 @@ impl Job<'_> {
         let run = Run {
             engine: &engine,
             data: self.data,
+            ids: self.ids,
             threads: self.train.effective_threads(),
             epochs: self.train.epochs,
             words_done: AtomicU64::new(progress.words_done),
@@ -320,6 +330,8 @@ struct Run<'a> {
     engine: &'a Engine<'a>,
     /// The corpus, read once per epoch.
     data: &'a DataParams,
+    /// The corpus as ids, read instead of its file when given.
+    ids: Option<&'a CorpusIds>,
     /// Worker threads per epoch.
     threads: usize,
     /// Epochs in the run.
@@ -370,13 +382,13 @@ impl Run<'_> {
     ) -> Result<EpochSummary> {
         let started = Instant::now();
         let epoch = progress.epoch;
-        let mut reader = CorpusReader::open(&self.data.corpus, self.data.lowercase)?;
-        reader.skip_sentences(progress.sentences)?;
+        let mut source = Source::open(self.data, self.ids)?;
+        source.skip_sentences(progress.sentences)?;
         let mut rngs = self.worker_rngs(epoch, &progress.rngs);
         loop {
             let (totals, sentences, exhausted, rest) =
-                self.stretch(epoch, reader, &mut rngs, input, outputs, observer)?;
-            reader = rest;
+                self.stretch(epoch, source, &mut rngs, input, outputs, observer)?;
+            source = rest;
             let words_done = self.words_done.load(Ordering::Relaxed);
             progress.sentences += sentences;
             progress.words_done = words_done;
@@ -408,18 +420,18 @@ impl Run<'_> {
             .collect()
     }
 
-    /// Trains from `reader` until the corpus ends, a checkpoint is due or a stop is asked for;
+    /// Trains from `source` until the corpus ends, a checkpoint is due or a stop is asked for;
     /// returns the stretch's loss, the sentences it read, whether the corpus ended, and the
-    /// reader. `rngs` carries the workers' generators from stretch to stretch.
-    fn stretch(
-        &self,
+    /// source. `rngs` carries the workers' generators from stretch to stretch.
+    fn stretch<'s>(
+        &'s self,
         epoch: usize,
-        reader: CorpusReader,
+        source: Source<'s>,
         rngs: &mut [u64],
         input: &mut Embeddings,
         outputs: &mut OutputWeights,
         observer: &mut dyn Observer,
-    ) -> Result<(LossTotals, u64, bool, CorpusReader)> {
+    ) -> Result<(LossTotals, u64, bool, Source<'s>)> {
         let dim = input.dim();
         let weights = Weights {
             input: HogwildMatrix::new(input.data_mut(), dim),
@@ -429,7 +441,7 @@ impl Run<'_> {
         let pause_at = self.saver.due_at(self.words_done.load(Ordering::Relaxed));
         let counters = (&self.words_done, self.words_total, &self.stop);
         let poison = self.engine.poison_at;
-        let state = EpochState::new(reader, counters, pause_at, self.threads, poison);
+        let state = EpochState::new(source, counters, pause_at, self.threads, poison);
         self.run_workers(epoch, &weights, &state, rngs, observer)?;
         Ok(state.into_parts())
     }
@@ -527,7 +539,15 @@ mod tests {
             ..ModelParams::default()
         };
         let data = DataParams::new("does-not-exist.txt");
-        let e = train(&data, &model, &TrainParams::default(), &vocab, &mut ()).unwrap_err();
+        let e = train(
+            &data,
+            &model,
+            &TrainParams::default(),
+            &vocab,
+            None,
+            &mut (),
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::Param(_)), "{e:?}");
         assert_eq!(
             e.to_string(),
@@ -570,7 +590,11 @@ mod tests {
             checkpoint_every_words: 5000,
             ..TrainParams::default()
         };
-        let whole = train(&data, &model, &params, &vocab, &mut ()).unwrap();
+        // The whole run reads the ids in memory; the stopped one the file, and it resumes from
+        // the ids: one sentence position, the same batches, the same vectors.
+        let ids = vocab.encode_corpus(&data.corpus, false, 1 << 20).unwrap();
+        assert!(ids.is_some());
+        let whole = train(&data, &model, &params, &vocab, ids.as_ref(), &mut ()).unwrap();
         let path = dir.path().join(crate::CHECKPOINT_FILE);
         let checkpoints = || Checkpoints {
             path: path.clone(),
@@ -581,6 +605,7 @@ mod tests {
             &model,
             &params,
             &vocab,
+            None,
             checkpoints(),
             &mut StopAtOnce,
         );
@@ -593,7 +618,15 @@ mod tests {
                 path: path.clone(),
                 resume: Some((saved.progress, saved.weights)),
             };
-            train_checkpointed(&data, &model, train, &vocab, checkpoints, &mut ())
+            train_checkpointed(
+                &data,
+                &model,
+                train,
+                &vocab,
+                ids.as_ref(),
+                checkpoints,
+                &mut (),
+            )
         };
         #[cfg(feature = "wgpu")]
         if !saved.progress.rngs.is_empty() {
@@ -614,7 +647,7 @@ mod tests {
     }
 
     #[test]
-    fn one_thread_runs_repeat_exactly_and_report_every_epoch() {
+    fn one_thread_runs_repeat_exactly_from_file_or_memory_and_report_every_epoch() {
         let (_dir, data, vocab) = tiny_corpus("a b c a b\nc b a\n", 50);
         let model = ModelParams {
             dim: 8,
@@ -627,9 +660,12 @@ mod tests {
             ..TrainParams::default()
         };
         let mut counts = Counts::default();
-        let a = train(&data, &model, &params, &vocab, &mut counts).unwrap();
-        let b = train(&data, &model, &params, &vocab, &mut ()).unwrap();
+        let a = train(&data, &model, &params, &vocab, None, &mut counts).unwrap();
+        let b = train(&data, &model, &params, &vocab, None, &mut ()).unwrap();
         assert_eq!(a, b);
+        let ids = vocab.encode_corpus(&data.corpus, false, 1 << 20).unwrap();
+        let c = train(&data, &model, &params, &vocab, ids.as_ref(), &mut ()).unwrap();
+        assert_eq!(a, c);
         assert_eq!(counts.epochs, [1, 2]);
         assert!(counts.reports >= 2, "a tail report per epoch");
     }
@@ -679,7 +715,16 @@ mod tests {
                 resume: None,
             };
             let mut losses = Losses::default();
-            train_checkpointed(&data, &model, &params, &vocab, checkpoints, &mut losses).unwrap();
+            train_checkpointed(
+                &data,
+                &model,
+                &params,
+                &vocab,
+                None,
+                checkpoints,
+                &mut losses,
+            )
+            .unwrap();
             assert!(losses.0[2] < losses.0[0], "{:?}", losses.0);
             let hs = crate::Checkpoint::read(&path).unwrap().weights.hs;
             let rows = hs[hs.len() - top * model.dim..].chunks_exact(model.dim);

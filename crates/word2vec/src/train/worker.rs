@@ -1,22 +1,22 @@
-//! A worker thread: takes batches of sentences from the shared reader, maps tokens to ids,
-//! subsamples frequent words, and runs skip-gram or CBOW SGD steps on the shared weights.
+//! A worker thread: takes batches of sentences from the epoch's [`Source`] (mapping a file's
+//! tokens to ids), subsamples frequent words, and runs skip-gram or CBOW SGD steps on the
+//! shared weights.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::corpus::{CorpusReader, TokenBatch};
+use crate::corpus::TokenBatch;
+use crate::corpus_ids::IdBatch;
 use crate::error::Result;
 use crate::params::Arch;
 use crate::sampling::{Rng, keep};
+use crate::vocab::Vocab;
 
 use super::engine::Engine;
 use super::hogwild::HogwildMatrix;
 use super::hot_rows::{HOT_NODES, HotRows, MERGE_EVERY};
 use super::kernels::{self, Kernels, UsesKernels, prefetch};
-
-/// Tokens a worker takes from the reader at a time: large enough to make the lock rare, small
-/// enough that threads finish an epoch together.
-const BATCH_TOKENS: usize = 10_000;
+use super::source::{Source, Taken};
 
 /// The weights the workers train, shared without locks (see [`HogwildMatrix`]).
 pub(super) struct Weights<'m> {
@@ -51,10 +51,10 @@ impl LossTotals {
 }
 
 /// What the workers of one epoch share with each other and with the thread that reports
-/// progress: the reader, the word counter the learning rate decays with, the loss sums, and
+/// progress: the corpus source, the word counter the learning rate decays with, the loss sums, and
 /// when to pause (a checkpoint is due, or a stop was asked for).
 pub(super) struct EpochState<'a> {
-    reader: Mutex<CorpusReader>,
+    source: Mutex<Source<'a>>,
     /// Vocabulary words read since the run started (before subsampling).
     pub(super) words_done: &'a AtomicU64,
     /// `words_done` at the end of the run.
@@ -63,9 +63,9 @@ pub(super) struct EpochState<'a> {
     pub(super) stop: &'a AtomicBool,
     /// The workers pause once `words_done` reaches this (the next checkpoint).
     pause_at: u64,
-    /// Sentences taken from the reader (the corpus position a checkpoint records).
+    /// Sentences taken from the source (the corpus position a checkpoint records).
     sentences: AtomicU64,
-    /// Set when the reader is exhausted: the epoch is over.
+    /// Set when the source is exhausted: the epoch is over.
     exhausted: AtomicBool,
     /// The test hook: the first batch after this many words gets a NaN.
     poison_at: Option<u64>,
@@ -81,10 +81,10 @@ pub(super) struct EpochState<'a> {
 }
 
 impl<'a> EpochState<'a> {
-    /// The state of a stretch of an epoch that reads `reader` with `threads` workers until the
+    /// The state of a stretch of an epoch that reads `source` with `threads` workers until the
     /// corpus ends, `pause_at` words are done or `stop` is set.
     pub(super) fn new(
-        reader: CorpusReader,
+        source: Source<'a>,
         counters: (&'a AtomicU64, u64, &'a AtomicBool),
         pause_at: u64,
         threads: usize,
@@ -92,7 +92,7 @@ impl<'a> EpochState<'a> {
     ) -> Self {
         let (words_done, words_total, stop) = counters;
         EpochState {
-            reader: Mutex::new(reader),
+            source: Mutex::new(source),
             words_done,
             words_total,
             stop,
@@ -120,10 +120,10 @@ impl<'a> EpochState<'a> {
     }
 
     /// After the workers have stopped: the stretch's loss, the sentences it read, whether the
-    /// corpus is exhausted, and the reader (to continue after a checkpoint).
-    pub(super) fn into_parts(self) -> (LossTotals, u64, bool, CorpusReader) {
-        let reader = self
-            .reader
+    /// corpus is exhausted, and the source (to continue after a checkpoint).
+    pub(super) fn into_parts(self) -> (LossTotals, u64, bool, Source<'a>) {
+        let source = self
+            .source
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         let totals = self
@@ -131,7 +131,7 @@ impl<'a> EpochState<'a> {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         let exhausted = self.exhausted.load(Ordering::Acquire);
-        (totals, self.sentences.into_inner(), exhausted, reader)
+        (totals, self.sentences.into_inner(), exhausted, source)
     }
 
     /// Whether a worker should stop before taking another batch.
@@ -141,15 +141,25 @@ impl<'a> EpochState<'a> {
             || self.words_done.load(Ordering::Relaxed) >= self.pause_at
     }
 
-    /// Takes the next batch into `batch`; false when the corpus is exhausted.
-    fn next_batch(&self, batch: &mut TokenBatch) -> Result<bool> {
-        let mut reader = lock(&self.reader);
-        if !reader.read_batch(batch, BATCH_TOKENS)? {
-            self.exhausted.store(true, Ordering::Release);
-            return Ok(false);
+    /// Takes the next batch into `batch` (through `tokens` from a file, whose words `vocab`
+    /// looks up once the source is unlocked); false when the corpus is exhausted.
+    fn next_batch(
+        &self,
+        tokens: &mut TokenBatch,
+        batch: &mut IdBatch,
+        vocab: &Vocab,
+    ) -> Result<bool> {
+        let taken = lock(&self.source).read_batch(tokens, batch)?;
+        match taken {
+            None => {
+                self.exhausted.store(true, Ordering::Release);
+                return Ok(false);
+            }
+            Some(Taken::Tokens) => batch.encode(tokens, |word| vocab.id(word)),
+            Some(Taken::Ids) => {}
         }
         self.sentences
-            .fetch_add(batch.sentences().count() as u64, Ordering::Relaxed);
+            .fetch_add(batch.sentence_count() as u64, Ordering::Relaxed);
         Ok(true)
     }
 
@@ -162,7 +172,7 @@ impl<'a> EpochState<'a> {
     }
 }
 
-impl UsesKernels for &Worker<'_> {
+impl UsesKernels for &Worker<'_, '_> {
     type Output = Result<u64>;
 
     #[inline(always)]
@@ -215,18 +225,18 @@ struct Window {
 }
 
 /// One worker thread of an epoch.
-pub(super) struct Worker<'a> {
+pub(super) struct Worker<'a, 'e> {
     /// The run's fixed tables.
     pub(super) engine: &'a Engine<'a>,
     /// The weights being trained.
     pub(super) weights: &'a Weights<'a>,
     /// What the epoch's threads share.
-    pub(super) epoch: &'a EpochState<'a>,
+    pub(super) epoch: &'a EpochState<'e>,
     /// This worker's random stream: its generator's state.
     pub(super) rng: u64,
 }
 
-impl Worker<'_> {
+impl Worker<'_, '_> {
     /// Trains on batches until the epoch's state says to pause; returns the generator's state
     /// then (a checkpoint saves it, and the next stretch continues it).
     pub(super) fn run(&self) -> Result<u64> {
@@ -239,8 +249,9 @@ impl Worker<'_> {
     fn run_with<K: Kernels>(&self) -> Result<u64> {
         let dim = self.engine.model.dim;
         let mut rng = Rng::from_state(self.rng);
-        let mut batch = TokenBatch::default();
-        let mut ids: Vec<u32> = Vec::with_capacity(BATCH_TOKENS);
+        let mut tokens = TokenBatch::default();
+        let mut batch = IdBatch::default();
+        let mut ids: Vec<u32> = Vec::new();
         let mut scratch = Scratch {
             hidden: vec![0f32; dim],
             grad: vec![0f32; dim],
@@ -250,8 +261,10 @@ impl Worker<'_> {
         };
         scratch.window.hot = self.hot_rows();
         while !self.epoch.should_pause() {
-            batch.clear();
-            if !self.epoch.next_batch(&mut batch)? {
+            if !self
+                .epoch
+                .next_batch(&mut tokens, &mut batch, self.engine.vocab)?
+            {
                 break;
             }
             if self.epoch.poison_now() {
@@ -286,9 +299,8 @@ impl Worker<'_> {
 
     /// The test hook's fault: a NaN in the input vector of the batch's first vocabulary word.
     #[cold]
-    fn poison(&self, batch: &TokenBatch) {
-        let vocab = self.engine.vocab;
-        if let Some(id) = (0..batch.len()).find_map(|i| vocab.id(batch.token(i))) {
+    fn poison(&self, batch: &IdBatch) {
+        if let Some(&id) = batch.ids.first() {
             self.weights.input.row_mut(id)[0] = f32::NAN;
         }
     }
@@ -298,7 +310,7 @@ impl Worker<'_> {
     #[inline(always)]
     fn train_batch<K: Kernels>(
         &self,
-        batch: &TokenBatch,
+        batch: &IdBatch,
         ids: &mut Vec<u32>,
         rng: &mut Rng,
         scratch: &mut Scratch,
@@ -306,7 +318,7 @@ impl Worker<'_> {
         let mut loss = LossTotals::default();
         let mut words = 0u64;
         for sentence in batch.sentences() {
-            words += self.subsample(batch, sentence, ids, rng);
+            words += self.subsample(&batch.ids[sentence], ids, rng);
             let done = self.epoch.words_done.load(Ordering::Relaxed) + words;
             let alpha = self.engine.alpha_at(done, self.epoch.words_total) as f32;
             match self.engine.model.arch {
@@ -317,27 +329,17 @@ impl Worker<'_> {
         (loss, words)
     }
 
-    /// Puts into `ids` the vocabulary words of `sentence` that survive subsampling; returns how
-    /// many vocabulary words it held (the learning rate's clock counts them all).
+    /// Puts into `ids` the words of `sentence` that survive subsampling; returns how many it
+    /// held (the learning rate's clock counts them all).
     #[inline(always)]
-    fn subsample(
-        &self,
-        batch: &TokenBatch,
-        sentence: std::ops::Range<usize>,
-        ids: &mut Vec<u32>,
-        rng: &mut Rng,
-    ) -> u64 {
+    fn subsample(&self, sentence: &[u32], ids: &mut Vec<u32>, rng: &mut Rng) -> u64 {
         ids.clear();
-        let mut words = 0;
-        for i in sentence {
-            if let Some(id) = self.engine.vocab.id(batch.token(i)) {
-                words += 1;
-                if keep(self.engine.keep[id as usize], rng) {
-                    ids.push(id);
-                }
+        for &id in sentence {
+            if keep(self.engine.keep[id as usize], rng) {
+                ids.push(id);
             }
         }
-        words
+        sentence.len() as u64
     }
 
     /// Skip-gram over one sentence: each context word's vector predicts the centre word.

@@ -10,7 +10,9 @@ mod resume;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use word2vec::{CHECKPOINT_FILE, Checkpoint, Checkpoints, DataParams, Embeddings, Format, Vocab};
+use word2vec::{
+    CHECKPOINT_FILE, Checkpoint, Checkpoints, CorpusIds, Device, Embeddings, Format, Vocab,
+};
 
 use crate::config::Word2VecConfig;
 use crate::progress::Display;
@@ -37,19 +39,26 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
     };
     let mut tb = start_logging(&dir, &cfg, &adapter, resume_from.as_ref())?;
     eprintln!("device: {adapter}");
-    let (vocab, resume_from) = match resume_from {
+    let (vocab, ids, resume_from) = match resume_from {
         Some(Checkpoint {
             progress,
             vocab,
             weights,
-        }) => (vocab, Some((progress, weights))),
-        None => (build_vocabulary(&cfg.data, &dir)?, None),
+        }) => {
+            let ids = load_ids(&cfg, &vocab)?;
+            (vocab, ids, Some((progress, weights)))
+        }
+        None => {
+            let (vocab, ids) = build_vocabulary(&cfg, &dir)?;
+            (vocab, ids, None)
+        }
     };
     let checkpoints = Checkpoints {
         path: dir.join(CHECKPOINT_FILE),
         resume: resume_from,
     };
-    let (vectors, log_error) = train_vectors(&cfg, &vocab, &eval, &mut tb, checkpoints, &dir)?;
+    let corpus = (&vocab, ids.as_ref());
+    let (vectors, log_error) = train_vectors(&cfg, corpus, &eval, &mut tb, checkpoints, &dir)?;
     write_vectors(&dir, &cfg, &vectors)?;
     write_projector_files(&dir, &cfg, &vectors)?;
     // A logging failure (disk full for the event file, say) is reported, but only after the
@@ -105,11 +114,18 @@ fn start_logging(
     Ok(tb)
 }
 
-/// Counts the corpus into a vocabulary, says what it found, and writes `vocab.txt`.
-fn build_vocabulary(data: &DataParams, dir: &Path) -> Result<Vocab> {
-    let (vocab, stats) =
-        Vocab::from_corpus(&data.corpus, data.lowercase, data.min_count, data.max_vocab)
-            .context("building the vocabulary")?;
+/// Counts the corpus into a vocabulary, and keeps it as ids when `data.cache_mib` allows; says
+/// what it found, and writes `vocab.txt`.
+fn build_vocabulary(cfg: &Word2VecConfig, dir: &Path) -> Result<(Vocab, Option<CorpusIds>)> {
+    let data = &cfg.data;
+    let (vocab, stats, ids) = Vocab::from_corpus_with_ids(
+        &data.corpus,
+        data.lowercase,
+        data.min_count,
+        data.max_vocab,
+        ids_budget(cfg),
+    )
+    .context("building the vocabulary")?;
     let invalid = if stats.invalid_utf8_tokens > 0 {
         format!(
             "; {} tokens had invalid UTF-8 (replaced)",
@@ -127,10 +143,45 @@ fn build_vocabulary(data: &DataParams, dir: &Path) -> Result<Vocab> {
         data.min_count,
         vocab.total(),
     );
+    report_ids(cfg, ids.as_ref());
     let vocab_path = dir.join("vocab.txt");
     write_atomic(&vocab_path, |w| vocab.write_to(w))
         .with_context(|| format!("writing {}", vocab_path.display()))?;
-    Ok(vocab)
+    Ok((vocab, ids))
+}
+
+/// A resumed run's corpus as its vocabulary's ids, when `data.cache_mib` allows.
+fn load_ids(cfg: &Word2VecConfig, vocab: &Vocab) -> Result<Option<CorpusIds>> {
+    let data = &cfg.data;
+    let ids = vocab
+        .encode_corpus(&data.corpus, data.lowercase, ids_budget(cfg))
+        .context("reading the corpus")?;
+    report_ids(cfg, ids.as_ref());
+    Ok(ids)
+}
+
+/// The memory the corpus's ids may take: `data.cache_mib`, on the CPU (the GPU engine reads
+/// the file).
+fn ids_budget(cfg: &Word2VecConfig) -> usize {
+    match cfg.train.device {
+        Device::Cpu => cfg.data.cache_bytes(),
+        Device::Wgpu => 0,
+    }
+}
+
+/// Says whether the epochs read the corpus from memory or from its file.
+fn report_ids(cfg: &Word2VecConfig, ids: Option<&CorpusIds>) {
+    match ids {
+        Some(ids) => eprintln!(
+            "corpus held in memory as ids: {:.1} MiB",
+            ids.size_bytes() as f64 / f64::from(1 << 20)
+        ),
+        None if ids_budget(cfg) > 0 => eprintln!(
+            "corpus read from its file every epoch: its ids need more than data.cache_mib = {} MiB",
+            cfg.data.cache_mib
+        ),
+        None => {}
+    }
 }
 
 /// Trains the vectors with progress shown and logged, `eval` run after every epoch and
@@ -138,7 +189,7 @@ fn build_vocabulary(data: &DataParams, dir: &Path) -> Result<Vocab> {
 /// run. SIGINT or SIGTERM stops the run with a checkpoint and the command that continues it.
 fn train_vectors(
     cfg: &Word2VecConfig,
-    vocab: &Vocab,
+    (vocab, ids): (&Vocab, Option<&CorpusIds>),
     eval: &EvalSets,
     tb: &mut EventWriter,
     checkpoints: Checkpoints,
@@ -157,6 +208,7 @@ fn train_vectors(
         &cfg.model,
         &train,
         vocab,
+        ids,
         checkpoints,
         &mut observer,
     );

@@ -712,7 +712,7 @@ mod tests {
                     ..TrainParams::default()
                 };
                 let mut losses = Losses::default();
-                crate::train(&data, &model, &params, &vocab, &mut losses).unwrap();
+                crate::train(&data, &model, &params, &vocab, None, &mut losses).unwrap();
                 assert!(losses.1 >= 4, "a tail report per epoch");
                 losses.0
             };
