@@ -4,7 +4,9 @@
 //! [`MAX_SENTENCE_TOKENS`]-th token of a line (text8 is a single 100 MB line, which must not be
 //! buffered whole). Invalid UTF-8 inside a token is replaced with U+FFFD and counted, not fatal.
 
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -105,6 +107,16 @@ impl CorpusReader {
     pub fn open(path: &Path, lowercase: bool) -> Result<Self> {
         check_corpus_path(path)?;
         let inner = common::open_text(path, READ_BUFFER_BYTES).map_err(|e| Error::io(path, e))?;
+        Ok(Self::from_reader(path, inner, lowercase))
+    }
+
+    /// Opens the bytes `range` of the plain-text file `path`, one of its [`line_parts`].
+    pub fn open_part(path: &Path, lowercase: bool, range: Range<u64>) -> Result<Self> {
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        file.seek(SeekFrom::Start(range.start))
+            .map_err(|e| Error::io(path, e))?;
+        let part = file.take(range.end - range.start);
+        let inner = Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, part));
         Ok(Self::from_reader(path, inner, lowercase))
     }
 
@@ -209,6 +221,60 @@ impl CorpusReader {
             );
         }
     }
+}
+
+/// Cuts the corpus at `path` into at most `parts` byte ranges of about equal size, each
+/// starting a line, so that reading them one after another ([`CorpusReader::open_part`]) gives
+/// the sentences of the whole file, and threads can read them at once. A `.gz` file stays whole,
+/// and so does a stretch with no newline within [`MAX_LINE_SEARCH`] bytes of a cut (text8 is one
+/// line).
+pub fn line_parts(path: &Path, parts: usize) -> Result<Vec<Range<u64>>> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if parts <= 1 || common::text::is_gzip(path) {
+        return Ok(std::iter::once(0..len).collect());
+    }
+    let mut file = BufReader::new(File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut starts = vec![0];
+    for k in 1..parts as u64 {
+        let nominal = len / parts as u64 * k;
+        let last = *starts.last().unwrap_or(&0);
+        if nominal <= last {
+            continue;
+        }
+        if let Some(start) = next_line(&mut file, nominal).map_err(|e| Error::io(path, e))?
+            && start < len
+        {
+            starts.push(start);
+        }
+    }
+    starts.dedup();
+    let ends = starts.iter().skip(1).copied().chain([len]);
+    Ok(starts.iter().zip(ends).map(|(&s, e)| s..e).collect())
+}
+
+/// How far [`line_parts`] looks for a newline after a cut.
+pub const MAX_LINE_SEARCH: u64 = 1 << 24;
+
+/// The offset just after the first newline at or after `from`, if one is within
+/// [`MAX_LINE_SEARCH`] bytes.
+fn next_line(file: &mut BufReader<File>, from: u64) -> std::io::Result<Option<u64>> {
+    file.seek(SeekFrom::Start(from))?;
+    let mut pos = from;
+    while pos - from < MAX_LINE_SEARCH {
+        let buf = file.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            return Ok(Some(pos + i as u64 + 1));
+        }
+        let n = buf.len();
+        pos += n as u64;
+        file.consume(n);
+    }
+    Ok(None)
 }
 
 /// Every ASCII whitespace byte (word2vec.c splits on space, tab and newline), and NUL:
@@ -388,5 +454,49 @@ mod tests {
         assert_eq!(batch.len(), 1);
         batch.clear();
         assert!(!r.read_batch(&mut batch, 4).unwrap());
+    }
+
+    #[test]
+    fn line_parts_read_one_after_another_give_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        // Lines of different lengths, a blank one, and no newline at the end.
+        let text: String = (0..40)
+            .map(|i| {
+                format!(
+                    "w{i} {}\n{}",
+                    "x ".repeat(i % 7),
+                    if i == 9 { "\n" } else { "" }
+                )
+            })
+            .collect::<String>()
+            + "last line";
+        std::fs::write(&path, &text).unwrap();
+        let whole = sentences(&mut CorpusReader::open(&path, false).unwrap());
+        for parts in [2, 3, 7] {
+            let ranges = line_parts(&path, parts).unwrap();
+            assert_eq!(ranges.len(), parts, "{ranges:?}");
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges[parts - 1].end, text.len() as u64);
+            let mut read = Vec::new();
+            for (i, range) in ranges.iter().enumerate() {
+                assert!(i == 0 || text.as_bytes()[range.start as usize - 1] == b'\n');
+                let mut r = CorpusReader::open_part(&path, false, range.clone()).unwrap();
+                read.extend(sentences(&mut r));
+            }
+            assert_eq!(read, whole);
+        }
+        // One line, or a .gz file: one part.
+        std::fs::write(&path, "a b c d e f g h\n").unwrap();
+        assert_eq!(
+            line_parts(&path, 4).unwrap(),
+            std::iter::once(0..16).collect::<Vec<_>>()
+        );
+        let gz = dir.path().join("c.txt.gz");
+        std::fs::write(&gz, "not read").unwrap();
+        assert_eq!(
+            line_parts(&gz, 4).unwrap(),
+            std::iter::once(0..8).collect::<Vec<_>>()
+        );
     }
 }

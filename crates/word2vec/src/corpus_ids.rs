@@ -48,6 +48,13 @@ impl CorpusIds {
         self.bytes.len() + 2 * (self.sentence_bytes.len() + self.sentence_tokens.len())
     }
 
+    /// Appends the sentences of `other` (the corpus's next part).
+    pub(crate) fn append(&mut self, mut other: CorpusIds) {
+        self.bytes.append(&mut other.bytes);
+        self.sentence_bytes.append(&mut other.sentence_bytes);
+        self.sentence_tokens.append(&mut other.sentence_tokens);
+    }
+
     /// A cursor at the first sentence.
     pub(crate) fn cursor(&self) -> IdsCursor<'_> {
         IdsCursor {

@@ -17,6 +17,7 @@
 //!     data.lowercase,
 //!     data.min_count,
 //!     data.max_vocab,
+//!     2, // threads
 //!     data.cache_bytes(),
 //! )?;
 //! let model = ModelParams { dim: 50, ..ModelParams::default() };
@@ -27,6 +28,7 @@
 mod checkpoint;
 mod corpus;
 mod corpus_ids;
+mod count;
 mod error;
 mod eval;
 mod huffman;
@@ -37,8 +39,11 @@ mod vectors;
 mod vocab;
 
 pub use checkpoint::{CHECKPOINT_FILE, Checkpoint, Progress, Weights};
-pub use corpus::{CorpusReader, MAX_SENTENCE_TOKENS, TokenBatch, check_corpus_path};
+pub use corpus::{
+    CorpusReader, MAX_LINE_SEARCH, MAX_SENTENCE_TOKENS, TokenBatch, check_corpus_path, line_parts,
+};
 pub use corpus_ids::CorpusIds;
+pub use count::CorpusStats;
 pub use error::{Error, Result};
 pub use eval::{
     AnalogyResult, AnalogySet, Index, Neighbour, SectionResult, SimilarityResult, SimilaritySet,
@@ -51,4 +56,4 @@ pub use train::{
     Checkpoints, EpochSummary, IntervalReport, Observer, open_device, train, train_checkpointed,
 };
 pub use vectors::{Embeddings, Format};
-pub use vocab::{CorpusStats, Vocab};
+pub use vocab::Vocab;

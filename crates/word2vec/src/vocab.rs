@@ -7,21 +7,9 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use crate::corpus::{CorpusReader, TokenBatch};
-use crate::corpus_ids::{CorpusIds, DROPPED, IdsBuilder};
+use crate::corpus_ids::{CorpusIds, IdsBuilder};
+use crate::count::{CorpusStats, Counted};
 use crate::error::{Error, Result};
-
-/// Counts of what one pass over the corpus saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CorpusStats {
-    /// Every token read, in or out of the vocabulary.
-    pub tokens: u64,
-    /// Sentences (lines, or 10,000-token pieces of longer lines).
-    pub sentences: u64,
-    /// Distinct words before `min_count`/`max_vocab`.
-    pub distinct: usize,
-    /// Tokens whose bytes were not valid UTF-8 (replaced, not fatal).
-    pub invalid_utf8_tokens: u64,
-}
 
 /// Words sorted by descending count, with an index from word to id.
 #[derive(Debug, Clone)]
@@ -41,74 +29,47 @@ impl Vocab {
         min_count: u64,
         max_vocab: usize,
     ) -> Result<(Self, CorpusStats)> {
-        let (vocab, stats, _) =
-            Self::from_corpus_with_ids(path, lowercase, min_count, max_vocab, 0)?;
-        Ok((vocab, stats))
+        let counted = Counted::read(path, lowercase, 1, 0)?;
+        let vocab = Self::from_counted(&counted, path, min_count, max_vocab)?;
+        Ok((vocab, counted.stats))
     }
 
-    /// [`from_corpus`](Self::from_corpus), which also keeps the corpus as the vocabulary's ids
-    /// when they fit in `max_id_bytes` (see [`CorpusIds`]), so that training reads the file
-    /// only this once.
+    /// [`from_corpus`](Self::from_corpus) read by up to `threads` threads (a plain-text file
+    /// is cut at lines: see [`line_parts`](crate::line_parts)), which also keeps the corpus as
+    /// the vocabulary's ids when they fit in `max_id_bytes` (see [`CorpusIds`]), so that
+    /// training reads the file only this once.
     pub fn from_corpus_with_ids(
         path: &Path,
         lowercase: bool,
         min_count: u64,
         max_vocab: usize,
+        threads: usize,
         max_id_bytes: usize,
     ) -> Result<(Self, CorpusStats, Option<CorpusIds>)> {
-        let mut reader = CorpusReader::open(path, lowercase)?;
-        // Words get ids in order of first sight; the vocabulary renumbers them at the end.
-        let mut seen: FxHashMap<String, u32> = FxHashMap::default();
-        let mut counts: Vec<u64> = Vec::new();
-        let mut ids = IdsBuilder::new(max_id_bytes);
-        let mut stats = CorpusStats::default();
-        let mut batch = TokenBatch::default();
-        loop {
-            batch.clear();
-            if !reader.read_batch(&mut batch, 100_000)? {
-                break;
-            }
-            stats.sentences += batch.sentences().count() as u64;
-            stats.tokens += batch.len() as u64;
-            for sentence in batch.sentences() {
-                let tokens = sentence.len();
-                for i in sentence {
-                    let token = batch.token(i);
-                    let id = match seen.get(token) {
-                        Some(&id) => id,
-                        None => {
-                            let id = counts.len() as u32;
-                            seen.insert(token.to_owned(), id);
-                            counts.push(0);
-                            id
-                        }
-                    };
-                    counts[id as usize] += 1;
-                    ids.push_id(id);
-                }
-                ids.end_sentence(tokens);
-            }
-        }
-        stats.distinct = seen.len();
-        stats.invalid_utf8_tokens = reader.invalid_utf8_tokens();
-        if stats.tokens == 0 {
-            return Err(Error::EmptyCorpus(path.to_path_buf()));
-        }
-        let by_first_sight = seen.iter().map(|(w, &id)| (w.clone(), counts[id as usize]));
-        let vocab = Self::from_counts(by_first_sight, min_count, max_vocab);
+        let counted = Counted::read(path, lowercase, threads, max_id_bytes)?;
+        let vocab = Self::from_counted(&counted, path, min_count, max_vocab)?;
+        let stats = counted.stats.clone();
+        let ids = counted.ids(|word| vocab.id(word));
+        Ok((vocab, stats, ids))
+    }
+
+    /// The vocabulary of what the counting pass over `path` saw; an error when no word is
+    /// kept.
+    fn from_counted(
+        counted: &Counted,
+        path: &Path,
+        min_count: u64,
+        max_vocab: usize,
+    ) -> Result<Self> {
+        let vocab = Self::from_counts(counted.word_counts(), min_count, max_vocab);
         if vocab.is_empty() {
             return Err(Error::NoVocabulary {
                 path: path.to_path_buf(),
                 min_count,
-                distinct: stats.distinct,
+                distinct: counted.stats.distinct,
             });
         }
-        let mut renumber = vec![DROPPED; counts.len()];
-        for (word, &id) in &seen {
-            renumber[id as usize] = vocab.id(word).unwrap_or(DROPPED);
-        }
-        drop(seen);
-        Ok((vocab, stats, ids.finish_remapped(&renumber)))
+        Ok(vocab)
     }
 
     /// The corpus at `path` as this vocabulary's ids, or `None` when they would take more than
@@ -240,7 +201,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.txt");
         std::fs::write(&path, "zebra the cat\n\nsat the the\ncat on sat the\n").unwrap();
-        let (v, stats, ids) = Vocab::from_corpus_with_ids(&path, false, 2, 0, 1 << 10).unwrap();
+        let (v, stats, ids) = Vocab::from_corpus_with_ids(&path, false, 2, 0, 1, 1 << 10).unwrap();
         assert_eq!(v.words(), ["the", "cat", "sat"]);
         assert_eq!(stats.sentences, 3);
         let ids = ids.unwrap();
@@ -248,9 +209,27 @@ mod tests {
         // "the cat / sat the the / cat sat the", each a byte, with 3, 3 and 4 tokens in the file.
         assert_eq!(ids.size_bytes(), 8 + 2 * 2 * 3);
         assert_eq!(v.encode_corpus(&path, false, 1 << 10).unwrap(), Some(ids));
-        let (_, _, none) = Vocab::from_corpus_with_ids(&path, false, 2, 0, 10).unwrap();
+        let (_, _, none) = Vocab::from_corpus_with_ids(&path, false, 2, 0, 1, 10).unwrap();
         assert_eq!(none, None, "over the budget");
         assert_eq!(v.encode_corpus(&path, false, 0).unwrap(), None);
+    }
+
+    #[test]
+    fn threads_counting_pieces_of_the_file_find_what_one_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.txt");
+        let text: String = (0..300)
+            .map(|i| format!("w{} w{} common w{}\n", i % 13, i % 5, (i * 7) % 31))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let one = Vocab::from_corpus_with_ids(&path, false, 3, 0, 1, 1 << 20).unwrap();
+        assert_eq!(crate::line_parts(&path, 3).unwrap().len(), 3);
+        let three = Vocab::from_corpus_with_ids(&path, false, 3, 0, 3, 1 << 20).unwrap();
+        assert_eq!(one.0.words(), three.0.words());
+        assert_eq!(one.0.counts(), three.0.counts());
+        assert_eq!((&one.1, &one.2), (&three.1, &three.2));
+        assert_eq!(one.1.distinct, 31 + 1, "w0..w30 and common");
+        assert_eq!(one.2.as_ref().map(CorpusIds::sentences), Some(300));
     }
 
     #[test]

@@ -123,6 +123,7 @@ fn build_vocabulary(cfg: &Word2VecConfig, dir: &Path) -> Result<(Vocab, Option<C
         data.lowercase,
         data.min_count,
         data.max_vocab,
+        cfg.train.effective_threads(),
         ids_budget(cfg),
     )
     .context("building the vocabulary")?;
