@@ -38,6 +38,14 @@ pub struct CorpusIds {
 }
 
 impl CorpusIds {
+    /// No sentences yet, with room for `bytes` bytes of ids.
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        CorpusIds {
+            bytes: Vec::with_capacity(bytes),
+            ..CorpusIds::default()
+        }
+    }
+
     /// Sentences held.
     pub fn sentences(&self) -> usize {
         self.sentence_bytes.len()
@@ -46,13 +54,6 @@ impl CorpusIds {
     /// Memory held, in bytes.
     pub fn size_bytes(&self) -> usize {
         self.bytes.len() + 2 * (self.sentence_bytes.len() + self.sentence_tokens.len())
-    }
-
-    /// Appends the sentences of `other` (the corpus's next part).
-    pub(crate) fn append(&mut self, mut other: CorpusIds) {
-        self.bytes.append(&mut other.bytes);
-        self.sentence_bytes.append(&mut other.sentence_bytes);
-        self.sentence_tokens.append(&mut other.sentence_tokens);
     }
 
     /// A cursor at the first sentence.
@@ -64,14 +65,11 @@ impl CorpusIds {
         }
     }
 
-    /// Replaces every id `i` by `map[i]`, dropping those mapped to [`DROPPED`] (the vocabulary
-    /// pass's ids, in order of first sight, become the vocabulary's).
-    fn remapped(&self, map: &[u32]) -> Self {
-        let mut out = CorpusIds {
-            bytes: Vec::with_capacity(self.bytes.len()),
-            sentence_bytes: Vec::with_capacity(self.sentences()),
-            sentence_tokens: self.sentence_tokens.clone(),
-        };
+    /// Appends the sentences of `self` to `out` with every id `i` replaced by `map[i]`,
+    /// dropping those mapped to [`DROPPED`] (the counting pass's numbers, in order of first
+    /// sight, become the vocabulary's).
+    fn remap_into(&self, map: &[u32], out: &mut CorpusIds) {
+        out.sentence_tokens.extend_from_slice(&self.sentence_tokens);
         let mut ids = Vec::new();
         let mut start = 0;
         for &len in &self.sentence_bytes {
@@ -89,7 +87,6 @@ impl CorpusIds {
             // At most the tokens' count of varints of at most MAX_ID_BYTES: fits (see above).
             out.sentence_bytes.push((out.bytes.len() - before) as u16);
         }
-        out
     }
 }
 
@@ -104,10 +101,12 @@ pub(crate) struct IdsBuilder {
 }
 
 impl IdsBuilder {
-    /// A builder that holds at most `max_bytes` (0: records nothing).
-    pub(crate) fn new(max_bytes: usize) -> Self {
+    /// A builder that holds at most `max_bytes` (0: records nothing), with room reserved for
+    /// `expected` bytes of ids (memory is only touched as it fills; reserving spares the
+    /// copies, and the freed blocks, of a vector that doubles).
+    pub(crate) fn new(max_bytes: usize, expected: usize) -> Self {
         IdsBuilder {
-            ids: (max_bytes > 0).then(CorpusIds::default),
+            ids: (max_bytes > 0).then(|| CorpusIds::with_capacity(expected.min(max_bytes))),
             max_bytes,
             open: 0,
         }
@@ -145,10 +144,15 @@ impl IdsBuilder {
         self.ids
     }
 
-    /// The ids recorded with every id `i` replaced by `map[i]` and those mapped to [`DROPPED`]
-    /// dropped, unless they outgrew the budget.
-    pub(crate) fn finish_remapped(self, map: &[u32]) -> Option<CorpusIds> {
-        self.ids.map(|ids| ids.remapped(map))
+    /// Bytes of ids recorded so far (0 once it gave up).
+    pub(crate) fn recorded_bytes(&self) -> usize {
+        self.ids.as_ref().map_or(0, |ids| ids.bytes.len())
+    }
+
+    /// Appends the ids recorded to `out` with every id `i` replaced by `map[i]` and those
+    /// mapped to [`DROPPED`] dropped; false if they outgrew the budget.
+    pub(crate) fn finish_remapped_into(self, map: &[u32], out: &mut CorpusIds) -> bool {
+        self.ids.map(|ids| ids.remap_into(map, out)).is_some()
     }
 }
 
@@ -293,7 +297,7 @@ mod tests {
 
     /// A builder fed `sentences` of (ids, tokens in the file).
     fn built(sentences: &[(&[u32], usize)], max_bytes: usize) -> Option<CorpusIds> {
-        let mut b = IdsBuilder::new(max_bytes);
+        let mut b = IdsBuilder::new(max_bytes, 0);
         for (ids, tokens) in sentences {
             ids.iter().for_each(|&id| b.push_id(id));
             b.end_sentence(*tokens);
@@ -335,12 +339,13 @@ mod tests {
     fn a_budget_too_small_gives_none_and_remapping_drops_and_renumbers() {
         let sentences: [(&[u32], usize); 2] = [(&[0, 1, 2, 1], 4), (&[2, 0], 3)];
         assert_eq!(built(&sentences, 6), None);
-        let mut b = IdsBuilder::new(1 << 20);
+        let mut b = IdsBuilder::new(1 << 20, 1 << 10);
         for (ids, tokens) in sentences {
             ids.iter().for_each(|&id| b.push_id(id));
             b.end_sentence(tokens);
         }
-        let ids = b.finish_remapped(&[200, DROPPED, 0]).unwrap();
+        let mut ids = CorpusIds::default();
+        assert!(b.finish_remapped_into(&[200, DROPPED, 0], &mut ids));
         let mut batch = IdBatch::default();
         assert!(ids.cursor().read_batch(&mut batch, 100));
         assert_eq!(batch.ids, [200, 0, 0, 200]);

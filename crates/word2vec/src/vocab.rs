@@ -81,7 +81,7 @@ impl Vocab {
         max_bytes: usize,
     ) -> Result<Option<CorpusIds>> {
         let mut reader = CorpusReader::open(path, lowercase)?;
-        let mut ids = IdsBuilder::new(max_bytes);
+        let mut ids = IdsBuilder::new(max_bytes, 0);
         let mut batch = TokenBatch::default();
         while ids.recording() {
             batch.clear();
@@ -101,17 +101,18 @@ impl Vocab {
         Ok(ids.finish())
     }
 
-    /// Builds a vocabulary from word counts (used by `from_corpus` and by tests).
-    pub fn from_counts(
-        counts: impl IntoIterator<Item = (String, u64)>,
+    /// Builds a vocabulary from word counts (used by `from_corpus` and by tests); only the
+    /// words it keeps are copied.
+    pub fn from_counts<W: AsRef<str>>(
+        counts: impl IntoIterator<Item = (W, u64)>,
         min_count: u64,
         max_vocab: usize,
     ) -> Self {
-        let mut entries: Vec<(String, u64)> = counts
+        let mut entries: Vec<(W, u64)> = counts
             .into_iter()
             .filter(|(_, c)| *c >= min_count.max(1))
             .collect();
-        entries.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        entries.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_ref().cmp(b.0.as_ref())));
         if max_vocab > 0 {
             entries.truncate(max_vocab);
         }
@@ -120,6 +121,7 @@ impl Vocab {
         let mut index = FxHashMap::default();
         index.reserve(entries.len());
         for (i, (w, c)) in entries.into_iter().enumerate() {
+            let w = w.as_ref().to_owned();
             index.insert(w.clone(), i as u32);
             words.push(w);
             word_counts.push(c);
