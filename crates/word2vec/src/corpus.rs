@@ -115,7 +115,7 @@ impl CorpusReader {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         file.seek(SeekFrom::Start(range.start))
             .map_err(|e| Error::io(path, e))?;
-        let part = file.take(range.end - range.start);
+        let part = file.take(range.end.saturating_sub(range.start));
         let inner = Box::new(BufReader::with_capacity(READ_BUFFER_BYTES, part));
         Ok(Self::from_reader(path, inner, lowercase))
     }

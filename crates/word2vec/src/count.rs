@@ -11,7 +11,7 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use crate::corpus::{CorpusReader, TokenBatch, line_parts};
+use crate::corpus::{CorpusReader, TokenBatch, check_corpus_path, line_parts};
 use crate::corpus_ids::{CorpusIds, DROPPED, IdsBuilder};
 use crate::error::{Error, Result};
 
@@ -42,7 +42,7 @@ struct Part {
 /// The counting pass's result: [`Counted::word_counts`] makes the vocabulary, which
 /// [`Counted::ids`] then numbers the kept corpus with.
 pub(crate) struct Counted {
-    /// Every word, numbered in order of first sight in the first piece that has it.
+    /// Every word, with its number here (given as the pieces are merged).
     words: FxHashMap<String, u32>,
     /// The count of each, by that number.
     counts: Vec<u64>,
@@ -61,24 +61,30 @@ impl Counted {
         threads: usize,
         max_id_bytes: usize,
     ) -> Result<Self> {
+        check_corpus_path(path)?;
         let ranges = line_parts(path, threads)?;
-        let budget = max_id_bytes / ranges.len();
+        let total = ranges.last().map_or(0, |r| r.end).max(1);
+        // Each piece's share of the budget is its share of the file.
+        let budget = |r: &Range<u64>| {
+            let share = max_id_bytes as u128 * u128::from(r.end - r.start) / u128::from(total);
+            usize::try_from(share).unwrap_or(usize::MAX)
+        };
         let parts = if ranges.len() == 1 {
             // A .gz file's size says little about its text: no guess.
             let expected = match common::text::is_gzip(path) {
                 true => 0,
                 false => expected_id_bytes(ranges[0].end),
             };
-            vec![count_part(
-                CorpusReader::open(path, lowercase)?,
-                budget,
-                expected,
-            )?]
+            let reader = CorpusReader::open(path, lowercase)?;
+            vec![count_part(reader, max_id_bytes, expected)?]
         } else {
             std::thread::scope(|scope| {
                 let handles: Vec<_> = ranges
                     .into_iter()
-                    .map(|range| scope.spawn(move || count_range(path, lowercase, range, budget)))
+                    .map(|range| {
+                        let budget = budget(&range);
+                        scope.spawn(move || count_range(path, lowercase, range, budget))
+                    })
                     .collect();
                 handles
                     .into_iter()
@@ -129,9 +135,16 @@ impl Counted {
             .map(|(word, &n)| (word.as_str(), self.counts[n as usize]))
     }
 
-    /// The corpus as the ids `id_of` gives its words (the vocabulary's; words it does not know
-    /// are dropped), unless they outgrew the budget.
-    pub(crate) fn ids(self, id_of: impl Fn(&str) -> Option<u32>) -> Option<CorpusIds> {
+    /// The corpus as the ids `id_of` gives its words (those of a vocabulary of `vocab_words`
+    /// words; words it does not know are dropped), unless they outgrew the budget.
+    pub(crate) fn ids(
+        self,
+        id_of: impl Fn(&str) -> Option<u32>,
+        vocab_words: usize,
+    ) -> Option<CorpusIds> {
+        if !self.parts.iter().all(|(ids, _)| ids.recording()) {
+            return None;
+        }
         let mut renumber = vec![DROPPED; self.counts.len()];
         for (word, &n) in &self.words {
             renumber[n as usize] = id_of(word).unwrap_or(DROPPED);
@@ -139,6 +152,7 @@ impl Counted {
         drop(self.words);
         let recorded = self.parts.iter().map(|(ids, _)| ids.recorded_bytes()).sum();
         let mut whole = CorpusIds::with_capacity(recorded);
+        whole.vocab_words = vocab_words;
         for (ids, to_merged) in self.parts {
             let to_vocab: Vec<u32> = to_merged.iter().map(|&n| renumber[n as usize]).collect();
             if !ids.finish_remapped_into(&to_vocab, &mut whole) {

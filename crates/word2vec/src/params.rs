@@ -75,8 +75,9 @@ pub struct DataParams {
     /// Keep at most this many most frequent words; 0 = no limit.
     #[serde(default = "data_defaults::max_vocab")]
     pub max_vocab: usize,
-    /// Hold the corpus in memory as vocabulary ids (about 1.5 bytes a token) when they fit in
+    /// Hold the corpus in memory as vocabulary ids (about 1.7 bytes a token) when they fit in
     /// this many MiB, so that epochs read and look up nothing; 0 = read the file every epoch.
+    /// Counting the vocabulary may take up to twice this, while the ids are renumbered.
     #[serde(default = "data_defaults::cache_mib")]
     pub cache_mib: usize,
 }

@@ -49,7 +49,7 @@ impl Vocab {
         let counted = Counted::read(path, lowercase, threads, max_id_bytes)?;
         let vocab = Self::from_counted(&counted, path, min_count, max_vocab)?;
         let stats = counted.stats.clone();
-        let ids = counted.ids(|word| vocab.id(word));
+        let ids = counted.ids(|word| vocab.id(word), vocab.len());
         Ok((vocab, stats, ids))
     }
 
@@ -98,7 +98,10 @@ impl Vocab {
                 ids.end_sentence(tokens);
             }
         }
-        Ok(ids.finish())
+        Ok(ids.finish().map(|mut ids| {
+            ids.vocab_words = self.len();
+            ids
+        }))
     }
 
     /// Builds a vocabulary from word counts (used by `from_corpus` and by tests); only the
@@ -221,7 +224,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.txt");
         let text: String = (0..300)
-            .map(|i| format!("w{} w{} common w{}\n", i % 13, i % 5, (i * 7) % 31))
+            .map(|i| format!("w{} rare{i} w{} common w{}\n", i % 13, i % 5, (i * 7) % 31))
             .collect();
         std::fs::write(&path, text).unwrap();
         let one = Vocab::from_corpus_with_ids(&path, false, 3, 0, 1, 1 << 20).unwrap();
@@ -230,7 +233,12 @@ mod tests {
         assert_eq!(one.0.words(), three.0.words());
         assert_eq!(one.0.counts(), three.0.counts());
         assert_eq!((&one.1, &one.2), (&three.1, &three.2));
-        assert_eq!(one.1.distinct, 31 + 1, "w0..w30 and common");
+        assert_eq!(
+            one.1.distinct,
+            31 + 1 + 300,
+            "w0..w30, common and rare0..rare299"
+        );
+        assert_eq!(one.0.len(), 31 + 1, "the rare words are dropped");
         assert_eq!(one.2.as_ref().map(CorpusIds::sentences), Some(300));
     }
 

@@ -76,9 +76,10 @@ impl Default for W2vEval {
 }
 
 /// The keys a resumed Word2Vec run may change: how long it trains, its learning rate (what a
-/// numerical fault calls for), where and how fast, what it logs and writes; the model, the
-/// vocabulary, subsampling and the seed stay.
-pub const RESUMABLE_CHANGES: [&str; 14] = [
+/// numerical fault calls for), where and how fast (and with how much memory), what it logs and
+/// writes; the model, the vocabulary, subsampling and the seed stay.
+pub const RESUMABLE_CHANGES: [&str; 15] = [
+    "data.cache_mib",
     "train.epochs",
     "train.alpha",
     "train.min_alpha",

@@ -157,6 +157,15 @@ impl Job<'_> {
         if self.vocab.is_empty() {
             return Err(Error::InvalidParameter("the vocabulary is empty".into()));
         }
+        if let Some(ids) = self.ids
+            && ids.vocab_words() != self.vocab.len()
+        {
+            return Err(Error::InvalidParameter(format!(
+                "the corpus ids were made for a vocabulary of {} words, and this one has {}",
+                ids.vocab_words(),
+                self.vocab.len()
+            )));
+        }
         let engine = Engine::new(self.vocab, self.model, self.train);
         let words_total = self
             .vocab
@@ -328,7 +337,7 @@ impl Job<'_> {
 struct Run<'a> {
     /// The fixed tables and parameters.
     engine: &'a Engine<'a>,
-    /// The corpus, read once per epoch.
+    /// The corpus: its file is read once per epoch, unless `ids` holds it.
     data: &'a DataParams,
     /// The corpus as ids, read instead of its file when given.
     ids: Option<&'a CorpusIds>,
@@ -668,6 +677,52 @@ mod tests {
         assert_eq!(a, c);
         assert_eq!(counts.epochs, [1, 2]);
         assert!(counts.reports >= 2, "a tail report per epoch");
+    }
+
+    #[test]
+    fn the_ids_in_memory_train_what_the_file_trains_and_fit_their_vocabulary() {
+        // Zipf-like words, a third of them rarer than min_count, lines of 1 to 60 words, and
+        // one line of 12,000 (cut at 10,000): several batches and every kind of sentence.
+        let mut rng = Rng::new(7);
+        let mut text = String::new();
+        for line in 0..700 {
+            let len = if line == 350 {
+                12_000
+            } else {
+                1 + rng.below(60) as usize
+            };
+            for _ in 0..len {
+                let top = 1 + rng.below(3000);
+                let word = rng.below(top);
+                text.push_str(&format!("w{word} "));
+            }
+            text.push('\n');
+        }
+        let (_dir, data, _) = tiny_corpus(&text, 1);
+        let data = DataParams {
+            min_count: 3,
+            ..data
+        };
+        let (vocab, stats, ids) =
+            Vocab::from_corpus_with_ids(&data.corpus, false, 3, 0, 2, 1 << 20).unwrap();
+        assert!(stats.distinct > vocab.len() + 100, "rare words are dropped");
+        assert_eq!(stats.sentences, 701, "the long line is cut in two");
+        let model = ModelParams {
+            dim: 8,
+            arch: crate::Arch::Cbow,
+            ..ModelParams::default()
+        };
+        let params = TrainParams {
+            epochs: 1,
+            threads: 1,
+            ..TrainParams::default()
+        };
+        let from_file = train(&data, &model, &params, &vocab, None, &mut ()).unwrap();
+        let from_ids = train(&data, &model, &params, &vocab, ids.as_ref(), &mut ()).unwrap();
+        assert_eq!(from_file, from_ids);
+        let (smaller, _) = Vocab::from_corpus(&data.corpus, false, 10, 0).unwrap();
+        let e = train(&data, &model, &params, &smaller, ids.as_ref(), &mut ()).unwrap_err();
+        assert!(e.to_string().contains("made for a vocabulary of"), "{e}");
     }
 
     /// Keeps each epoch's mean loss.

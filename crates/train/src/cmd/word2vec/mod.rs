@@ -45,7 +45,7 @@ pub fn run(config_path: &Path, sets: &[String], out: Option<&Path>, resume: bool
             vocab,
             weights,
         }) => {
-            let ids = load_ids(&cfg, &vocab)?;
+            let ids = load_ids(&cfg, &vocab, progress.corpus_bytes)?;
             (vocab, ids, Some((progress, weights)))
         }
         None => {
@@ -151,9 +151,14 @@ fn build_vocabulary(cfg: &Word2VecConfig, dir: &Path) -> Result<(Vocab, Option<C
     Ok((vocab, ids))
 }
 
-/// A resumed run's corpus as its vocabulary's ids, when `data.cache_mib` allows.
-fn load_ids(cfg: &Word2VecConfig, vocab: &Vocab) -> Result<Option<CorpusIds>> {
+/// A resumed run's corpus as its vocabulary's ids, when `data.cache_mib` allows; none when the
+/// corpus is no longer the `corpus_bytes` long its checkpoint saw (training then refuses it).
+fn load_ids(cfg: &Word2VecConfig, vocab: &Vocab, corpus_bytes: u64) -> Result<Option<CorpusIds>> {
     let data = &cfg.data;
+    let now = std::fs::metadata(&data.corpus).map(|m| m.len()).ok();
+    if corpus_bytes != 0 && now != Some(corpus_bytes) {
+        return Ok(None);
+    }
     let ids = vocab
         .encode_corpus(&data.corpus, data.lowercase, ids_budget(cfg))
         .context("reading the corpus")?;
