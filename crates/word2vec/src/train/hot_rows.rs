@@ -113,7 +113,9 @@ impl HotRows {
     /// Adds what this thread learned since the last merge into `shared` (`rows - base`), and
     /// starts again from the shared rows, which now hold every thread's merged progress. The
     /// lock keeps two merges from adding into the same row at once (a lost merge would lose a
-    /// whole sentence's updates, not one).
+    /// whole sentence's updates, not one). Inlined into the worker's loop, so that it compiles
+    /// for the loop's instruction set (16 lanes with AVX-512, against SSE's 4 on its own).
+    #[inline(always)]
     pub(super) fn merge(&mut self, shared: &HogwildMatrix, lock: &Mutex<()>) {
         if self.rows.is_empty() {
             return;

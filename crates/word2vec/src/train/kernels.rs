@@ -20,6 +20,10 @@ pub(super) trait Kernels {
     /// `y += Σ a[i]·rows[i]`, `rows` holding `a.len()` rows of `y.len()` values one after the
     /// other (the vector versions load and store `y` once instead of once per row).
     fn add_weighted_rows(a: &[f32], rows: &[f32], y: &mut [f32]);
+    /// `y = x`, in the same pieces the other kernels load (a load that matches an earlier store
+    /// takes its data from the store buffer; one that straddles two stores, as after `memcpy`'s
+    /// overlapping ones, waits for them to reach the cache).
+    fn copy(x: &[f32], y: &mut [f32]);
 }
 
 /// Code generic over the kernels: the worker's loop.
@@ -102,6 +106,12 @@ impl Kernels for Portable {
             Self::axpy(a, row, y);
         }
     }
+
+    #[inline(always)]
+    fn copy(x: &[f32], y: &mut [f32]) {
+        let n = x.len().min(y.len());
+        y[..n].copy_from_slice(&x[..n]);
+    }
 }
 
 /// AVX2 with FMA: 8 lanes (see [`Lanes`]).
@@ -143,8 +153,9 @@ trait Lanes {
     unsafe fn fmadd(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a + b`.
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    /// The sum of the lanes.
-    unsafe fn sum(v: Self::V) -> f32;
+    /// The lanes summed four by four into one SSE register (lane `l` holds the lanes `≡ l`
+    /// mod 4), so that a vector tail of four can join before the last horizontal sum.
+    unsafe fn fold4(v: Self::V) -> std::arch::x86_64::__m128;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -176,13 +187,9 @@ impl Lanes for Avx2 {
         unsafe { std::arch::x86_64::_mm256_add_ps(a, b) }
     }
     #[inline(always)]
-    unsafe fn sum(v: Self::V) -> f32 {
+    unsafe fn fold4(v: Self::V) -> std::arch::x86_64::__m128 {
         use std::arch::x86_64::*;
-        unsafe {
-            let half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-            let pair = _mm_add_ps(half, _mm_movehl_ps(half, half));
-            _mm_cvtss_f32(_mm_add_ss(pair, _mm_movehdup_ps(pair)))
-        }
+        unsafe { _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)) }
     }
 }
 
@@ -215,13 +222,20 @@ impl Lanes for Avx512 {
         unsafe { std::arch::x86_64::_mm512_add_ps(a, b) }
     }
     #[inline(always)]
-    unsafe fn sum(v: Self::V) -> f32 {
-        unsafe { std::arch::x86_64::_mm512_reduce_add_ps(v) }
+    unsafe fn fold4(v: Self::V) -> std::arch::x86_64::__m128 {
+        use std::arch::x86_64::*;
+        unsafe {
+            let half = _mm256_add_ps(
+                _mm512_castps512_ps256(v),
+                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)),
+            );
+            _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1))
+        }
     }
 }
 
-/// The kernels for any [`Lanes`]: two accumulators over `2·WIDTH` floats at a time in `dot`, the
-/// tails in scalars.
+/// The kernels for any [`Lanes`]: two accumulators over `2·WIDTH` floats at a time in `dot`; the
+/// tails in vectors of 8 and 4 lanes (a row of 100 is 6·16 + 4), then scalars.
 #[cfg(target_arch = "x86_64")]
 impl<L: Lanes> Kernels for L {
     #[inline(always)]
@@ -229,8 +243,8 @@ impl<L: Lanes> Kernels for L {
         let w = L::WIDTH;
         let n = a.len().min(b.len());
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
-        // SAFETY: every vector load reads lanes below `n` of both slices, the scalar tail reads
-        // indices below `n`; the instruction set is present (see `Lanes`).
+        // SAFETY: every vector load reads lanes below `n` of both slices, the tail's loads too
+        // (see `tail_dot`); the instruction set is present (see `Lanes`).
         unsafe {
             let mut acc0 = L::zero();
             let mut acc1 = L::zero();
@@ -244,7 +258,8 @@ impl<L: Lanes> Kernels for L {
                 acc0 = L::fmadd(L::load(pa.add(i)), L::load(pb.add(i)), acc0);
                 i += w;
             }
-            L::sum(L::add(acc0, acc1)) + tail_dot(&a[i..n], &b[i..n])
+            let (tail, rest) = tail_dot(&a[..n], &b[..n], i);
+            sum4(x86::_mm_add_ps(L::fold4(L::add(acc0, acc1)), tail)) + rest
         }
     }
 
@@ -264,7 +279,7 @@ impl<L: Lanes> Kernels for L {
                 );
                 i += w;
             }
-            Portable::axpy(a, &x[i..n], &mut y[i..n]);
+            tail_weighted_rows(&[a], &x[..n], i, &mut y[..n]);
         }
     }
 
@@ -274,8 +289,8 @@ impl<L: Lanes> Kernels for L {
         let n = y.len();
         let k = a.len().min(rows.len() / n.max(1));
         let (pr, py) = (rows.as_ptr(), y.as_mut_ptr());
-        // SAFETY: row j's lanes i..i+WIDTH and its tail's indices lie below (j + 1)·n ≤
-        // rows.len() (j < k); `y` is exclusively borrowed; the instruction set is present.
+        // SAFETY: row j's lanes i..i+WIDTH lie below (j + 1)·n ≤ rows.len() (j < k); `y` is
+        // exclusively borrowed; the instruction set is present.
         unsafe {
             let mut i = 0;
             while i + w <= n {
@@ -286,28 +301,132 @@ impl<L: Lanes> Kernels for L {
                 L::store(py.add(i), acc);
                 i += w;
             }
-            tail_weighted_rows(&a[..k], rows, i, y);
+            tail_weighted_rows(&a[..k], &rows[..k * n], i, y);
         }
+    }
+
+    #[inline(always)]
+    fn copy(x: &[f32], y: &mut [f32]) {
+        let w = L::WIDTH;
+        let n = x.len().min(y.len());
+        let (px, py) = (x.as_ptr(), y.as_mut_ptr());
+        let mut i = 0;
+        // SAFETY: lanes below `n` of both slices; `y` is exclusively borrowed; AVX2 is present.
+        unsafe {
+            while i + w <= n {
+                L::store(py.add(i), L::load(px.add(i)));
+                i += w;
+            }
+            if i + 8 <= n {
+                x86::_mm256_storeu_ps(py.add(i), x86::_mm256_loadu_ps(px.add(i)));
+                i += 8;
+            }
+            if i + 4 <= n {
+                x86::_mm_storeu_ps(py.add(i), x86::_mm_loadu_ps(px.add(i)));
+                i += 4;
+            }
+        }
+        y[i..n].copy_from_slice(&x[i..n]);
     }
 }
 
-/// The scalar tail of a vector `dot` (a masked load cannot take its data from a recent store,
-/// and these rows are often just written).
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64 as x86;
+
+/// The sum of the four lanes of `v`.
+///
+/// # Safety
+/// Only where the CPU has SSE3 (every caller's AVX2 or AVX-512 implies it).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn tail_dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+unsafe fn sum4(v: x86::__m128) -> f32 {
+    // SAFETY: SSE3 is present (see above).
+    unsafe {
+        let pair = x86::_mm_add_ps(v, x86::_mm_movehl_ps(v, v));
+        x86::_mm_cvtss_f32(x86::_mm_add_ss(pair, x86::_mm_movehdup_ps(pair)))
+    }
 }
 
-/// The scalar tail of a vector `add_weighted_rows`: columns `from..` of `y` (rows of `y.len()`).
-/// Column by column, each `y[c]` loaded and stored once: row by row, every row's update of the
-/// tail waited on the store of the previous one (perf put ~8% of hierarchical softmax there).
-/// The sums are the same, in the same order, as row by row.
+/// The tail of a vector `dot` from index `from` (fewer than 16 left): a chunk of 8 and one of 4
+/// in vector registers, summed four by four, and the last 0 to 3 products as a scalar.
+///
+/// # Safety
+/// Only where the CPU has AVX2 and FMA; `a` and `b` have the same length.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn tail_weighted_rows(a: &[f32], rows: &[f32], from: usize, y: &mut [f32]) {
+unsafe fn tail_dot(a: &[f32], b: &[f32], from: usize) -> (x86::__m128, f32) {
+    let n = a.len().min(b.len());
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut i = from;
+    // SAFETY: every load reads indices below `n`; AVX2 and FMA are present (see above).
+    unsafe {
+        let mut acc = x86::_mm_setzero_ps();
+        if i + 8 <= n {
+            let p = x86::_mm256_mul_ps(
+                x86::_mm256_loadu_ps(pa.add(i)),
+                x86::_mm256_loadu_ps(pb.add(i)),
+            );
+            acc = x86::_mm_add_ps(
+                x86::_mm256_castps256_ps128(p),
+                x86::_mm256_extractf128_ps(p, 1),
+            );
+            i += 8;
+        }
+        if i + 4 <= n {
+            acc = x86::_mm_fmadd_ps(
+                x86::_mm_loadu_ps(pa.add(i)),
+                x86::_mm_loadu_ps(pb.add(i)),
+                acc,
+            );
+            i += 4;
+        }
+        let rest = a[i..n].iter().zip(&b[i..n]).map(|(x, y)| x * y).sum();
+        (acc, rest)
+    }
+}
+
+/// The tail of a vector `add_weighted_rows`: columns `from..` of `y` (rows of `y.len()`), fewer
+/// than 16. A chunk of 8 and one of 4 in vector registers, `y`'s lanes loaded and stored once
+/// each, then the last 0 to 3 columns one by one (row by row, every row's update of the tail
+/// waited on the store of the previous one: perf put ~8% of hierarchical softmax there). The
+/// sums are the same, in the same order, as row by row.
+///
+/// # Safety
+/// Only where the CPU has AVX2 and FMA. Panics if `rows` holds fewer than `a.len()` rows.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn tail_weighted_rows(a: &[f32], rows: &[f32], from: usize, y: &mut [f32]) {
     let n = y.len();
-    for (c, y) in y.iter_mut().enumerate().skip(from) {
+    let k = a.len();
+    // A bounds check, not a division: `axpy` runs this once per call.
+    let rows = &rows[..k * n];
+    let (pr, py) = (rows.as_ptr(), y.as_mut_ptr());
+    let mut i = from;
+    // SAFETY: row j's lanes i..i+8 (or i+4) lie below (j + 1)·n ≤ rows.len() (j < k); `y` is
+    // exclusively borrowed; AVX2 and FMA are present (see above).
+    unsafe {
+        if i + 8 <= n {
+            let mut acc = x86::_mm256_loadu_ps(py.add(i));
+            for (j, &aj) in a[..k].iter().enumerate() {
+                let row = x86::_mm256_loadu_ps(pr.add(j * n + i));
+                acc = x86::_mm256_fmadd_ps(x86::_mm256_set1_ps(aj), row, acc);
+            }
+            x86::_mm256_storeu_ps(py.add(i), acc);
+            i += 8;
+        }
+        if i + 4 <= n {
+            let mut acc = x86::_mm_loadu_ps(py.add(i));
+            for (j, &aj) in a[..k].iter().enumerate() {
+                let row = x86::_mm_loadu_ps(pr.add(j * n + i));
+                acc = x86::_mm_fmadd_ps(x86::_mm_set1_ps(aj), row, acc);
+            }
+            x86::_mm_storeu_ps(py.add(i), acc);
+            i += 4;
+        }
+    }
+    for (c, y) in y.iter_mut().enumerate().skip(i) {
         let mut acc = *y;
-        for (&aj, row) in a.iter().zip(rows.chunks_exact(n)) {
+        for (&aj, row) in a[..k].iter().zip(rows.chunks_exact(n)) {
             acc += aj * row[c];
         }
         *y = acc;
@@ -339,7 +458,9 @@ mod tests {
     /// Inlined into the `#[target_feature]` callers below, as the worker's loop is.
     #[inline(always)]
     fn check<K: Kernels>() {
-        for n in [0, 1, 7, 8, 9, 15, 16, 17, 19, 31, 32, 33, 48, 50, 100, 300] {
+        for n in [
+            0, 1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 19, 20, 24, 28, 31, 32, 33, 48, 50, 100, 300,
+        ] {
             let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
             let b: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.1).collect();
             let expected: f64 = a.iter().zip(&b).map(|(x, y)| (x * y) as f64).sum();
@@ -359,6 +480,10 @@ mod tests {
                 "n={n}"
             );
             assert_eq!(y[n], 42.0);
+            let mut copied = vec![-1.0; n + 1];
+            K::copy(&a, &mut copied[..n]);
+            assert_eq!(&copied[..n], &a[..], "n={n}");
+            assert_eq!(copied[n], -1.0);
             let rows: Vec<f32> = (0..3 * n).map(|i| (i % 7) as f32 - 3.0).collect();
             let weights = [0.5, -1.0, 2.0];
             for k in 0..=3 {

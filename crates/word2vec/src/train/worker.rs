@@ -368,7 +368,7 @@ impl Worker<'_, '_> {
         for (pos, &word) in ids.iter().enumerate() {
             let (lo, hi) = context_span(pos, ids.len(), window, rng);
             if share {
-                self.negatives_ahead(ids, pos, rng, negatives, next_negatives);
+                self.negatives_ahead(ids, pos, rng, (negatives, next_negatives), false);
                 buffers.contexts.clear();
                 buffers.contexts.extend(
                     ids[lo..=hi]
@@ -376,7 +376,8 @@ impl Worker<'_, '_> {
                         .enumerate()
                         .filter_map(|(c, &id)| (lo + c != pos).then_some(id)),
                 );
-                loss.loss += self.skipgram_window::<K>(word, negatives, buffers, alpha);
+                let next = ids.get(pos + 1).copied();
+                loss.loss += self.skipgram_window::<K>(word, negatives, next, buffers, alpha);
                 loss.examples += buffers.contexts.len() as u64;
                 // The private tree top goes back to the shared rows at the sentence's end and
                 // every MERGE_EVERY words of a long one (once a batch cost an analogy point).
@@ -402,15 +403,15 @@ impl Worker<'_, '_> {
 
     /// Puts the negatives of centre position `pos` into `negatives` (drawn at the previous
     /// position, or now for the first), draws those of `pos + 1` into `next`, and prefetches the
-    /// rows the next window will read.
+    /// rows the next window will read (its Huffman nodes too if `nodes`).
     #[inline(always)]
     fn negatives_ahead(
         &self,
         ids: &[u32],
         pos: usize,
         rng: &mut Rng,
-        negatives: &mut Vec<u32>,
-        next: &mut Vec<u32>,
+        (negatives, next): (&mut Vec<u32>, &mut Vec<u32>),
+        nodes: bool,
     ) {
         if pos == 0 {
             self.draw_negatives(ids[0], rng, negatives);
@@ -420,21 +421,35 @@ impl Worker<'_, '_> {
         if let Some(&word) = ids.get(pos + 1) {
             self.draw_negatives(word, rng, next);
             let entering = ids.get(pos + 1 + self.engine.model.window);
+            if nodes {
+                for &point in self.cold_points(word) {
+                    prefetch(self.weights.output_hs.row(point));
+                }
+            }
             self.prefetch_window(word, next, entering);
         }
     }
 
-    /// Prefetches what the window of centre word `word` will read that this one does not: its
-    /// output rows (the word's and `negatives`', or the deepest nodes of its Huffman path, the
-    /// rare ones; the nodes near the root are always cached) and the input row of the context
-    /// word entering the window.
+    /// The nodes of `word`'s Huffman path below the [`HOT_NODES`] near the root (none without
+    /// hierarchical softmax): those a window may find outside the cache. The top nodes are read
+    /// by every window, so they stay cached (or are this thread's copies, see [`HotRows`]).
+    #[inline(always)]
+    fn cold_points(&self, word: u32) -> impl Iterator<Item = &u32> + '_ {
+        let (points, hot) = match &self.engine.huffman {
+            Some(huffman) => (
+                huffman.points(word),
+                huffman.inner_nodes().saturating_sub(HOT_NODES) as u32,
+            ),
+            None => (&[][..], 0),
+        };
+        points.iter().filter(move |&&p| p < hot)
+    }
+
+    /// Prefetches what the window of centre word `word` will read that this one does not,
+    /// besides Huffman nodes: its negative-sampling output rows (the word's and `negatives`')
+    /// and the input row of the context word entering the window.
     #[inline(always)]
     fn prefetch_window(&self, word: u32, negatives: &[u32], entering: Option<&u32>) {
-        if let Some(huffman) = &self.engine.huffman {
-            for &point in huffman.points(word).iter().rev().take(4) {
-                prefetch(self.weights.output_hs.row(point));
-            }
-        }
         if self.engine.negatives.is_some() {
             prefetch(self.weights.output_neg.row(word));
             for &target in negatives {
@@ -464,6 +479,7 @@ impl Worker<'_, '_> {
         &self,
         word: u32,
         negatives: &[u32],
+        next: Option<u32>,
         w: &mut Window,
         alpha: f32,
     ) -> f64 {
@@ -480,67 +496,85 @@ impl Worker<'_, '_> {
             w.targets.push(word);
             w.targets.extend_from_slice(negatives);
         }
-        w.inputs.clear();
-        for &context in &w.contexts {
-            w.inputs.extend_from_slice(self.weights.input.row(context));
+        let dim = self.engine.model.dim;
+        let m = points.len() + w.targets.len();
+        w.inputs.resize(k * dim, 0.0);
+        for (copy, &context) in w.inputs.chunks_exact_mut(dim).zip(&w.contexts) {
+            K::copy(self.weights.input.row(context), copy);
         }
-        w.outputs.clear();
-        for &point in points {
+        w.outputs.resize(m * dim, 0.0);
+        let (node_copies, target_copies) = w.outputs.split_at_mut(points.len() * dim);
+        for (copy, &point) in node_copies.chunks_exact_mut(dim).zip(points) {
             let row = match w.hot.index(point) {
                 Some(h) => w.hot.row(h),
                 None => self.weights.output_hs.row(point),
             };
-            w.outputs.extend_from_slice(row);
+            K::copy(row, copy);
         }
-        for &target in &w.targets {
-            w.outputs
-                .extend_from_slice(self.weights.output_neg.row(target));
+        for (copy, &target) in target_copies.chunks_exact_mut(dim).zip(&w.targets) {
+            K::copy(self.weights.output_neg.row(target), copy);
         }
-        let m = points.len() + w.targets.len();
-        let loss = self.window_steps::<K>(codes, w, k, m, alpha);
+        let mut cold = next.map(|n| self.cold_points(n));
+        let loss = self.window_steps::<K>(codes, w, (k, m), &mut cold, alpha);
+        // The next centre's nodes that the dot products left (its path is longer).
+        cold.into_iter()
+            .flatten()
+            .for_each(|&p| prefetch(self.weights.output_hs.row(p)));
         self.apply_window::<K>(points, w, k, m);
         loss
     }
 
     /// Fills `w.steps` with the step `g` of every (output, context) pair of a window whose rows
     /// [`skipgram_window`](Self::skipgram_window) copied (`k` contexts, `m` outputs, the first
-    /// `codes.len()` of them Huffman nodes); returns the window's summed loss. All dot products
+    /// `codes.len()` of them Huffman nodes), output by output, and `w.by_context` with the same
+    /// steps context by context; returns the window's summed loss. All dot products
     /// first, then all steps: the steps' table lookups no longer wait on each dot product's sum,
     /// and the dot products on nothing.
     #[inline(always)]
-    fn window_steps<K: Kernels>(
+    fn window_steps<'p, K: Kernels>(
         &self,
         codes: &[u8],
         w: &mut Window,
-        k: usize,
-        m: usize,
+        (k, m): (usize, usize),
+        prefetches: &mut Option<impl Iterator<Item = &'p u32>>,
         alpha: f32,
     ) -> f64 {
         let dim = self.engine.model.dim;
         w.steps.clear();
         w.steps.resize(m * k, 0.0);
         for (out, fs) in w.outputs.chunks_exact(dim).zip(w.steps.chunks_exact_mut(k)) {
+            // One of the next window's rows per output, so that the requests spread over the
+            // dot products instead of queueing all at once (perf had 9% of hierarchical softmax
+            // waiting in a burst of prefetches for the memory system's few free slots).
+            if let Some(&p) = prefetches.as_mut().and_then(Iterator::next) {
+                prefetch(self.weights.output_hs.row(p));
+            }
             for (f, input) in fs.iter_mut().zip(w.inputs.chunks_exact(dim)) {
                 *f = K::dot(input, out);
             }
         }
         let tables = &self.engine.tables;
         let mut loss = 0f64;
+        w.by_context.resize(k * m, 0.0);
         for (j, steps) in w.steps.chunks_exact_mut(k).enumerate() {
+            // Each step also goes to its context's list (the transpose), for `apply_window`.
+            let by_context = w.by_context.iter_mut().skip(j).step_by(m);
             match codes.get(j) {
                 Some(&code) => {
-                    for g in steps {
+                    for (g, transposed) in steps.iter_mut().zip(by_context) {
                         let (l, step) = tables.node_step(*g, code, alpha);
                         loss += l;
                         *g = step.unwrap_or(0.0);
+                        *transposed = *g;
                     }
                 }
                 None => {
                     let label = if j == codes.len() { 1.0 } else { 0.0 };
-                    for g in steps {
+                    for (g, transposed) in steps.iter_mut().zip(by_context) {
                         let (l, step) = tables.sample_step(*g, label, alpha);
                         loss += l;
                         *g = step;
+                        *transposed = step;
                     }
                 }
             }
@@ -563,10 +597,6 @@ impl Worker<'_, '_> {
             };
             K::add_weighted_rows(steps, &w.inputs, row);
         }
-        w.by_context.clear();
-        let steps = &w.steps;
-        w.by_context
-            .extend((0..k).flat_map(|i| steps.iter().skip(i).step_by(k).copied()));
         let by_context = w.by_context.chunks_exact(m.max(1));
         for (steps, &context) in by_context.zip(&w.contexts) {
             K::add_weighted_rows(steps, &w.outputs, self.weights.input.row_mut(context));
@@ -596,7 +626,7 @@ impl Worker<'_, '_> {
         let input = &self.weights.input;
         for (pos, &word) in ids.iter().enumerate() {
             let (lo, hi) = context_span(pos, ids.len(), window, rng);
-            self.negatives_ahead(ids, pos, rng, negatives, next_negatives);
+            self.negatives_ahead(ids, pos, rng, (negatives, next_negatives), true);
             if hi == lo {
                 continue;
             }
