@@ -6,13 +6,20 @@ usage: summarize.py WORK_DIR [--png pretraining.png] [--title TITLE] > results.m
 Training minutes are the sum over train/tokens_per_sec's logging intervals of tokens / rate: the
 time of the training steps alone, without evaluations, checkpoints, probes or pauses between a
 stopped run and its resumption (which the wall clock of a resumed run would count).
+A logging interval whose rate is under a quarter of the run's median rate held a pause (the
+process stopped with SIGSTOP while a benchmark needed the cores): it counts at the median rate.
 A run has "left the plateau" at the first evaluation whose loss is LEFT_BY nats below the
 frequency + copy baseline.
+
+PyTorch runs (torch_curve.sh) are read from WORK_DIR/torch/*.json, the metrics that
+../encoder-vs-pytorch/torch_mlm.py writes: their minutes are the sum of their step times.
 """
 import argparse
 import glob
 import json
+import math
 import os
+import statistics
 import tomllib
 
 from tensorboard.backend.event_processing.event_accumulator import SCALARS, EventAccumulator
@@ -49,9 +56,10 @@ def summarise(run):
     s = scalars(run)
     rate, log_every = s.get("train/tokens_per_sec", {}), t.get("log_every", 10)
     seconds, elapsed, prev = {}, 0.0, 0
+    usual = statistics.median(r for r in rate.values() if r > 0) if rate else 0.0
     for step in sorted(rate):
         if rate[step] > 0:
-            elapsed += (step - prev) * per_step / rate[step]
+            elapsed += (step - prev) * per_step / max(rate[step], usual / 4)
         prev = step
         seconds[step] = elapsed
     points = []
@@ -68,6 +76,22 @@ def summarise(run):
     return config, points, probes(run)
 
 
+def summarise_torch(path):
+    """A PyTorch run's metrics as (config, points, probes), probes and config empty."""
+    with open(path, encoding="utf8") as f:
+        m = json.load(f)
+    per_step = m["tokens_per_step"]
+    spent, elapsed = {}, 0.0
+    for row in m["train"]:
+        elapsed += row["seconds"]
+        spent[row["step"]] = elapsed
+    points = [{"step": e["step"], "tokens": e["step"] * per_step,
+               "minutes": spent.get(e["step"], elapsed) / 60, "loss": e["loss"],
+               "perplexity": math.exp(min(e["loss"], 50)), "accuracy": e["accuracy"]}
+              for e in m["eval"]]
+    return None, points, {}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("work")
@@ -80,6 +104,9 @@ def main():
     runs = sorted(r for r in glob.glob(os.path.join(a.work, "runs", "*"))
                   if os.path.isdir(r) and os.path.exists(os.path.join(r, "config.toml")))
     results = {os.path.basename(r): summarise(r) for r in runs}
+    for path in sorted(glob.glob(os.path.join(a.work, "torch", "*.json"))):
+        name = "pytorch-" + os.path.basename(path)[: -len(".json")]
+        results[name] = summarise_torch(path)
     target = base["frequency_copy_loss"] - LEFT_BY
     print("# Encoder pretraining runs\n")
     print(f"Held-out targets: {base['valid_tokens']:,} tokens of "
@@ -101,10 +128,19 @@ def main():
         right = max((sum(e == ans[0] for _, e, ans in v if ans) for v in probe.values()), default=0)
         at = (f"step {left['step']}", f"{left['tokens'] / 1e6:.1f}M", f"{left['minutes']:.0f}") \
             if left else ("not yet", "", "")
+        probed = f"{right}/{len(next(iter(probe.values()), []))}" if probe else "not probed"
         print(f"| {name} | {points[-1]['step']} | {' | '.join(at)} | {best['loss']:.3f} | "
-              f"{100 * best['accuracy']:.1f}% | {right}/{len(next(iter(probe.values()), []))} |")
+              f"{100 * best['accuracy']:.1f}% | {probed} |")
     for name, (config, points, probe) in results.items():
         print(f"\n## {name}\n")
+        if config is None:
+            print("PyTorch (transformers' BertForMaskedLM), see torch_curve.sh.\n")
+            print("| step | tokens | training minutes | eval loss | perplexity | MLM accuracy |")
+            print("|---|---|---|---|---|---|")
+            for q in points:
+                print(f"| {q['step']} | {q['tokens'] / 1e6:.1f}M | {q['minutes']:.1f} | "
+                      f"{q['loss']:.3f} | {q['perplexity']:.0f} | {100 * q['accuracy']:.1f}% |")
+            continue
         m, t, d = config["model"], config["train"], config["data"]
         print(f"{m['layers']} layers x {m['hidden']}, {m['heads']} heads, FFN {m['ffn']}, "
               f"{m['norm']}-LN, {m['positions']} positions, dropout {m['dropout']}, init "
@@ -135,14 +171,14 @@ def plot(results, base, path, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    for name, (_, points, _) in results.items():
+    for name, (config, points, _) in results.items():
         if not points:
             continue
+        style = {"marker": "o", "ms": 3, "label": name, "ls": "--" if config is None else "-"}
         tokens = [q["tokens"] / 1e6 for q in points]
-        axes[0].plot(tokens, [q["loss"] for q in points], marker="o", ms=3, label=name)
-        axes[1].plot([q["minutes"] for q in points], [q["loss"] for q in points], marker="o",
-                     ms=3, label=name)
-        axes[2].plot(tokens, [100 * q["accuracy"] for q in points], marker="o", ms=3, label=name)
+        axes[0].plot(tokens, [q["loss"] for q in points], **style)
+        axes[1].plot([q["minutes"] for q in points], [q["loss"] for q in points], **style)
+        axes[2].plot(tokens, [100 * q["accuracy"] for q in points], **style)
     for ax in axes[:2]:
         ax.axhline(base["unigram_loss"], color="grey", ls="--", lw=1, label="unigram baseline")
         ax.axhline(base["frequency_copy_loss"], color="black", ls=":", lw=1,

@@ -222,7 +222,8 @@ def train(a):
     cursor = 0
     rows, evals = [], []
     interval_t, interval_tok = 0.0, 0
-    for step in range(1, a.steps + 1):
+    last = min(a.stop_at or a.steps, a.steps)
+    for step in range(1, last + 1):
         t0 = time.perf_counter()
         idx = []
         while len(idx) < min(a.batch, len(train_seqs)):
@@ -245,12 +246,12 @@ def train(a):
         rows.append([step, loss_v, lr, grad_norm, dt])
         interval_t += dt
         interval_tok += tokens_per_step
-        if step % a.log_every == 0 or step == a.steps:
+        if step % a.log_every == 0 or step == last:
             log("step %d/%d: loss %.4f, lr %.2e, grad norm %.3f, %.0f tokens/s (%.3fs a step)"
                 % (step, a.steps, loss_v, lr, grad_norm, interval_tok / interval_t,
                    interval_t * tokens_per_step / interval_tok))
             interval_t, interval_tok = 0.0, 0
-        if step % a.eval_every == 0 or step == a.steps:
+        if step % a.eval_every == 0 or step == last:
             evals.append(evaluate(step))
 
     skip = min(a.skip, len(rows))
@@ -259,6 +260,7 @@ def train(a):
     result = {
         "tool": a.tool,
         "steps": a.steps,
+        "stopped_at": last,
         "tokens_per_step": tokens_per_step,
         "threads": a.threads,
         "logits": a.logits,
@@ -280,7 +282,7 @@ def train(a):
     os.replace(tmp, a.out)
     st = result["steady"]
     log("steady state (steps %d-%d): %.0f tokens/s; %d steps in %.1fs training"
-        % (st["from_step"], a.steps, st["tokens_per_s"] or 0, a.steps, sum(r[4] for r in rows)))
+        % (st["from_step"], last, st["tokens_per_s"] or 0, last, sum(r[4] for r in rows)))
 
 
 def main():
@@ -297,6 +299,8 @@ def main():
     t.add_argument("--out", required=True, help="metrics JSON")
     t.add_argument("--tool", default="torch")
     t.add_argument("--steps", type=int, default=500)
+    t.add_argument("--stop-at", type=int, default=0,
+                   help="stop after this step (0: --steps), the schedule still spanning --steps")
     t.add_argument("--eval-every", type=int, default=100)
     t.add_argument("--log-every", type=int, default=10)
     t.add_argument("--skip", type=int, default=10, help="first steps left out of the steady-state rate")
