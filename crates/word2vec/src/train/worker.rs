@@ -403,9 +403,11 @@ impl Worker<'_, '_> {
 
     /// Puts the negatives of centre position `pos` into `negatives` (drawn at the previous
     /// position, or now for the first), draws those of `pos + 1` into `next`, and prefetches the
-    /// rows the next window will read: with `nodes` (CBOW) its Huffman nodes, but not its
-    /// negatives' rows, which `output_step` prefetches one per step (perf had 20% of CBOW waiting
-    /// on a burst of about 49 cache lines' prefetches for the core's few free fill buffers).
+    /// rows the next window will read. The caller spreads one kind of row over its own steps
+    /// instead: with `spreads_negatives` (CBOW, whose `output_step` prefetches one negative's row
+    /// per step) the Huffman nodes are prefetched here; without (skip-gram windows, whose dot
+    /// products prefetch one node per output) the negatives' rows are. perf had 20% of CBOW
+    /// waiting on a burst of about 49 cache lines' prefetches for the core's few fill buffers.
     #[inline(always)]
     fn negatives_ahead(
         &self,
@@ -413,7 +415,7 @@ impl Worker<'_, '_> {
         pos: usize,
         rng: &mut Rng,
         (negatives, next): (&mut Vec<u32>, &mut Vec<u32>),
-        nodes: bool,
+        spreads_negatives: bool,
     ) {
         if pos == 0 {
             self.draw_negatives(ids[0], rng, negatives);
@@ -423,12 +425,12 @@ impl Worker<'_, '_> {
         if let Some(&word) = ids.get(pos + 1) {
             self.draw_negatives(word, rng, next);
             let entering = ids.get(pos + 1 + self.engine.model.window);
-            if nodes {
+            if spreads_negatives {
                 for &point in self.cold_points(word) {
                     prefetch(self.weights.output_hs.row(point));
                 }
             }
-            let burst: &[u32] = if nodes { &[] } else { next };
+            let burst: &[u32] = if spreads_negatives { &[] } else { next };
             self.prefetch_window(word, burst, entering);
         }
     }
@@ -688,11 +690,15 @@ impl Worker<'_, '_> {
         if self.engine.negatives.is_some() {
             loss += self.negative_step::<K>(word, 1.0, input, grad, alpha);
             for (i, &target) in negatives.iter().enumerate() {
-                // One of the next example's negatives per step (see `cbow_sentence`).
+                // One of the next example's negatives per step (see `negatives_ahead`).
                 if let Some(&next) = ahead.get(i) {
                     prefetch(self.weights.output_neg.row(next));
                 }
                 loss += self.negative_step::<K>(target, 0.0, input, grad, alpha);
+            }
+            // The next example's negatives the steps left (it drew more that differ from its word).
+            for &next in ahead.iter().skip(negatives.len()) {
+                prefetch(self.weights.output_neg.row(next));
             }
         }
         loss
