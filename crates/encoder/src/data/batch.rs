@@ -6,17 +6,19 @@ use common::Rng;
 
 use super::masking::{IGNORE, MaskingConfig, mask_tokens};
 use super::tokenizer::SpecialIds;
+use crate::model::MaskedRows;
 
-/// One batch ready for the model: ids `[batch, seq]`, flattened masked positions and targets.
+/// One batch ready for the model: ids `[batch, seq]`, the masked positions and their targets.
 pub struct Batch {
     /// Input ids `[batch, seq]`, masked.
     pub ids: Tensor<2, Int>,
-    /// Masked positions, flattened (`row * seq + position`).
-    pub at: Tensor<1, Int>,
     /// The original ids at those positions.
     pub targets: Tensor<1, Int>,
     /// How many positions are masked.
     pub masked: usize,
+    /// The masked positions (flattened, `row * seq + position`) as the last layer's query rows
+    /// ([`crate::model::MlmModel::masked_logits`]).
+    pub rows: MaskedRows,
 }
 
 /// What masking a batch needs: the masking settings and the special ids never masked.
@@ -52,12 +54,13 @@ impl Masker {
             }
         }
         let masked = at.len();
+        let rows = MaskedRows::new(&at, sequences.len(), seq, device);
         Batch {
             ids: Tensor::<1, Int>::from_ints(ids.as_slice(), device)
                 .reshape([sequences.len(), seq]),
-            at: Tensor::<1, Int>::from_ints(at.as_slice(), device),
             targets: Tensor::<1, Int>::from_ints(targets.as_slice(), device),
             masked,
+            rows,
         }
     }
 }

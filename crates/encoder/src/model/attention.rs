@@ -14,6 +14,7 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::dropout::Dropout;
+use super::flat_linear::flat_linear;
 use super::softmax::softmax_last;
 
 /// Added to masked scores before the softmax: exp of it underflows to exactly 0 in f32.
@@ -73,16 +74,19 @@ impl SelfAttention {
         self.dropout_prob == 0.0
     }
 
-    /// Q, K and V of `x` `[batch, seq, hidden]`, each split into heads:
-    /// `[batch, heads, seq, head_dim]`.
-    fn project(&self, x: Tensor<3>) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
-        let [batch, seq, hidden] = x.dims();
-        let (heads, head_dim) = (self.heads, hidden / self.heads);
-        let split = |t: Tensor<3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
+    /// Q of `queries` `[batch, rows, hidden]` and K and V of `x` `[batch, seq, hidden]`, each
+    /// split into heads: `[batch, heads, rows or seq, head_dim]`.
+    fn project(&self, queries: Tensor<3>, x: Tensor<3>) -> (Tensor<4>, Tensor<4>, Tensor<4>) {
+        let heads = self.heads;
+        let split = |t: Tensor<3>| {
+            let [batch, len, hidden] = t.dims();
+            t.reshape([batch, len, heads, hidden / heads])
+                .swap_dims(1, 2)
+        };
         (
-            split(self.query.forward(x.clone())),
-            split(self.key.forward(x.clone())),
-            split(self.value.forward(x)),
+            split(flat_linear(&self.query, queries)),
+            split(flat_linear(&self.key, x.clone())),
+            split(flat_linear(&self.value, x)),
         )
     }
 
@@ -94,12 +98,45 @@ impl SelfAttention {
         padding: Option<Tensor<2, Bool>>,
         causal: bool,
     ) -> Tensor<3> {
-        let [batch, seq, hidden] = x.dims();
+        self.fused(x.clone(), x, padding, causal)
+    }
+
+    /// Attention whose queries come from `queries` `[batch, rows, hidden]` (rows of `x`, or of
+    /// what `x` was normalised to) and whose keys and values come from `x` `[batch, seq,
+    /// hidden]`: the outputs at those rows only, `[batch, rows, hidden]`. What the last layer
+    /// computes when only some positions are scored ([`super::MaskedRows`]).
+    pub fn forward_rows(
+        &self,
+        queries: Tensor<3>,
+        x: Tensor<3>,
+        padding: Option<Tensor<2, Bool>>,
+    ) -> Tensor<3> {
+        if self.can_fuse() {
+            self.fused(queries, x, padding, false)
+        } else {
+            self.written_out(queries, x, padding, false).0
+        }
+    }
+
+    /// Fused attention of `queries` over `x` (see [`forward_rows`](Self::forward_rows)).
+    fn fused(
+        &self,
+        queries: Tensor<3>,
+        x: Tensor<3>,
+        padding: Option<Tensor<2, Bool>>,
+        causal: bool,
+    ) -> Tensor<3> {
+        let [batch, rows, hidden] = queries.dims();
+        let seq = x.dims()[1];
+        debug_assert!(
+            !causal || rows == seq,
+            "causal attention needs every position's query"
+        );
         let heads = self.heads;
-        let (q, k, v) = self.project(x);
+        let (q, k, v) = self.project(queries, x);
         let mask = padding.map(|p| {
             p.reshape([batch, 1, 1, seq])
-                .expand([batch, heads, seq, seq])
+                .expand([batch, heads, rows, seq])
         });
         let options = AttentionModuleOptions {
             scale: None,
@@ -107,8 +144,8 @@ impl SelfAttention {
             is_causal: causal,
         };
         let context = attention(q, k, v, mask, None, options);
-        let merged = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
-        self.output.forward(merged)
+        let merged = context.swap_dims(1, 2).reshape([batch, rows, hidden]);
+        flat_linear(&self.output, merged)
     }
 
     /// Attends over `x`; `padding` is `[batch, seq]`, true at padding positions, which no
@@ -120,17 +157,33 @@ impl SelfAttention {
         padding: Option<Tensor<2, Bool>>,
         causal: bool,
     ) -> (Tensor<3>, Tensor<4>) {
-        let [batch, seq, hidden] = x.dims();
+        self.written_out(x.clone(), x, padding, causal)
+    }
+
+    /// Attention of `queries` over `x`, step by step; `causal` only when `queries` is `x`.
+    fn written_out(
+        &self,
+        queries: Tensor<3>,
+        x: Tensor<3>,
+        padding: Option<Tensor<2, Bool>>,
+        causal: bool,
+    ) -> (Tensor<3>, Tensor<4>) {
+        let [batch, rows, hidden] = queries.dims();
+        let seq = x.dims()[1];
+        debug_assert!(
+            !causal || rows == seq,
+            "causal attention needs every position's query"
+        );
         let heads = self.heads;
         let head_dim = hidden / heads;
-        let (q, k, v) = self.project(x);
+        let (q, k, v) = self.project(queries, x);
         let mut scores = q
             .matmul(k.swap_dims(2, 3))
             .div_scalar((head_dim as f64).sqrt());
         if let Some(padding) = padding {
             let keys = padding
                 .reshape([batch, 1, 1, seq])
-                .expand([batch, heads, seq, seq]);
+                .expand([batch, heads, rows, seq]);
             scores = scores.mask_fill(keys, MASKED_SCORE);
         }
         if causal {
@@ -141,9 +194,9 @@ impl SelfAttention {
         }
         let weights = softmax_last(scores);
         let context = self.dropout.forward(weights.clone()).matmul(v);
-        // [batch, heads, seq, head_dim] -> [batch, seq, hidden]
-        let merged = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
-        (self.output.forward(merged), weights)
+        // [batch, heads, rows, head_dim] -> [batch, rows, hidden]
+        let merged = context.swap_dims(1, 2).reshape([batch, rows, hidden]);
+        (flat_linear(&self.output, merged), weights)
     }
 }
 
@@ -206,6 +259,49 @@ mod tests {
             assert_close(&first_three(written), &first_three(fused));
         }
         assert!(!attention_of(0.1, &device).can_fuse());
+    }
+
+    #[test]
+    fn attention_at_some_rows_equals_those_rows_of_the_whole_and_has_the_same_gradient() {
+        let device = Device::flex().autodiff();
+        let attention = attention_of(0.0, &device);
+        let pad = Tensor::<2, Bool>::from_bool(
+            TensorData::new(vec![false, false, false, false, true], [1, 5]),
+            &device,
+        );
+        let chosen = Tensor::<1, Int>::from_ints([1, 3], &device);
+        for padding in [None, Some(pad)] {
+            for fused in [false, true] {
+                // The whole attention at rows 1 and 3, and the gradient of their sum of squares
+                // with respect to the input; then the same through the rows-only path.
+                let x = input(&device, 0.7).require_grad();
+                let whole = if fused {
+                    attention.forward_fused(x.clone(), padding.clone(), false)
+                } else {
+                    attention.forward(x.clone(), padding.clone(), false).0
+                };
+                let whole = whole.reshape([5, 8]).select(0, chosen.clone());
+                let whole_grad = x.grad(&whole.clone().powi_scalar(2).sum().backward());
+
+                let y = input(&device, 0.7).require_grad();
+                let queries = y.clone().reshape([5, 8]).select(0, chosen.clone());
+                let queries = queries.reshape([1, 2, 8]);
+                let rows = if fused {
+                    attention.fused(queries, y.clone(), padding.clone(), false)
+                } else {
+                    attention
+                        .written_out(queries, y.clone(), padding.clone(), false)
+                        .0
+                };
+                let rows = rows.reshape([2, 8]);
+                let rows_grad = y.grad(&rows.clone().powi_scalar(2).sum().backward());
+
+                let flat = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap();
+                assert_close(&flat(whole), &flat(rows));
+                let (a, b) = (whole_grad.unwrap(), rows_grad.unwrap());
+                assert_close(&values(a), &values(b));
+            }
+        }
     }
 
     fn first_three(t: Tensor<3>) -> Vec<f32> {

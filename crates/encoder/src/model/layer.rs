@@ -9,6 +9,7 @@ use burn::prelude::*;
 
 use super::attention::{SelfAttention, SelfAttentionConfig};
 use super::dropout::Dropout;
+use super::flat_linear::flat_linear;
 use super::gelu::gelu;
 
 /// hidden → ffn, GELU, → hidden, dropout.
@@ -44,8 +45,8 @@ impl FeedForwardConfig {
 impl FeedForward {
     /// Applies the block position-wise.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let h = gelu(self.inner.forward(x));
-        self.dropout.forward(self.outer.forward(h))
+        let h = gelu(flat_linear(&self.inner, x));
+        self.dropout.forward(flat_linear(&self.outer, h))
     }
 }
 
@@ -130,6 +131,44 @@ impl EncoderLayer {
         } else {
             let a = self.attend(x.clone(), padding);
             let x = self.attention_norm.forward(x + self.dropout.forward(a));
+            let f = self.feed_forward.forward(x.clone());
+            self.feed_forward_norm.forward(x + f)
+        }
+    }
+
+    /// The layer's output at the flattened positions `queries` (`row * seq + position`,
+    /// `per_row` of them for each sequence, in order) of `x` `[batch, seq, hidden]`:
+    /// `[batch, per_row, hidden]`, the rows [`forward`](Self::forward) gives there. Keys and
+    /// values come from every position; the rest is computed for those rows only.
+    pub fn forward_rows(
+        &self,
+        x: Tensor<3>,
+        padding: Option<Tensor<2, Bool>>,
+        queries: Tensor<1, Int>,
+        per_row: usize,
+    ) -> Tensor<3> {
+        let [batch, seq, hidden] = x.dims();
+        let rows = |t: Tensor<3>| {
+            t.reshape([batch * seq, hidden])
+                .select(0, queries.clone())
+                .reshape([batch, per_row, hidden])
+        };
+        if self.pre_norm {
+            let normed = self.attention_norm.forward(x.clone());
+            let a = self
+                .attention
+                .forward_rows(rows(normed.clone()), normed, padding);
+            let x = rows(x) + self.dropout.forward(a);
+            let f = self
+                .feed_forward
+                .forward(self.feed_forward_norm.forward(x.clone()));
+            x + f
+        } else {
+            let chosen = rows(x.clone());
+            let a = self.attention.forward_rows(chosen.clone(), x, padding);
+            let x = self
+                .attention_norm
+                .forward(chosen + self.dropout.forward(a));
             let f = self.feed_forward.forward(x.clone());
             self.feed_forward_norm.forward(x + f)
         }

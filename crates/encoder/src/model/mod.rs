@@ -2,7 +2,8 @@
 //! LayerNorm and dropout, a stack of encoder layers (with a final LayerNorm when the layers are
 //! pre-norm), and the MLM head: dense + GELU + LayerNorm, then scores against the token
 //! embedding matrix itself (tied weights, as BERT) plus a bias. The head scores only the
-//! positions asked for (the masked ones), not every position.
+//! positions asked for (the masked ones), not every position, and in training and evaluation
+//! the last layer is computed at those positions only ([`MaskedRows`]).
 
 use burn::module::{ModuleVisitor, Param};
 use burn::nn::{
@@ -16,15 +17,18 @@ use serde::{Deserialize, Serialize};
 pub mod attention;
 mod cpu_op;
 pub mod dropout;
+mod flat_linear;
 pub mod gelu;
 mod init;
 pub mod layer;
+mod masked_rows;
 pub mod softmax;
 mod word_vectors;
 
 pub use crate::config::{Init, ModelConfig, NormPlacement, Positions};
 pub use attention::{SelfAttention, SelfAttentionConfig};
 pub use layer::{EncoderLayer, EncoderLayerConfig, FeedForward, FeedForwardConfig};
+pub use masked_rows::MaskedRows;
 pub use word_vectors::token_vectors;
 
 use init::BertInit;
@@ -243,6 +247,49 @@ impl MlmModel {
     /// Hidden states `[batch, seq, hidden]` for token ids `[batch, seq]`; `padding` is true at
     /// padding positions.
     pub fn encode(&self, ids: Tensor<2, Int>, padding: Option<Tensor<2, Bool>>) -> Tensor<3> {
+        let mut x = self.embed(ids);
+        for layer in &self.layers {
+            x = layer.forward(x, padding.clone());
+        }
+        match &self.final_norm {
+            Some(norm) => norm.forward(x),
+            None => x,
+        }
+    }
+
+    /// The hidden states `[n, hidden]` at the masked positions `rows` was built from, in their
+    /// order: the rows of [`encode`](Self::encode) there, with the last layer computed at those
+    /// positions only (see [`MaskedRows`]); what training and evaluation score.
+    pub fn encode_rows(
+        &self,
+        ids: Tensor<2, Int>,
+        padding: Option<Tensor<2, Bool>>,
+        rows: &MaskedRows,
+    ) -> Tensor<2> {
+        debug_assert_eq!(ids.dims(), rows.dims, "rows built for another input");
+        let mut x = self.embed(ids);
+        let [batch, seq, hidden] = x.dims();
+        let queries = match self.layers.split_last() {
+            Some((last, rest)) => {
+                for layer in rest {
+                    x = layer.forward(x, padding.clone());
+                }
+                last.forward_rows(x, padding, rows.queries.clone(), rows.per_row)
+                    .reshape([batch * rows.per_row, hidden])
+            }
+            None => x
+                .reshape([batch * seq, hidden])
+                .select(0, rows.queries.clone()),
+        };
+        let chosen = queries.select(0, rows.pick.clone());
+        match &self.final_norm {
+            Some(norm) => norm.forward(chosen),
+            None => chosen,
+        }
+    }
+
+    /// Token embeddings (scaled) plus positions, LayerNorm and dropout: the first layer's input.
+    fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
         let [batch, seq] = ids.dims();
         let device = ids.device();
         let tokens = self.tokens.forward(ids).mul_scalar(self.token_scale);
@@ -256,17 +303,10 @@ impl MlmModel {
                     .reshape([1, seq, self.hidden])
             }
         };
-        let mut x = self.embedding_dropout.forward(
+        self.embedding_dropout.forward(
             self.embedding_norm
                 .forward(tokens + positions.expand([batch, seq, self.hidden])),
-        );
-        for layer in &self.layers {
-            x = layer.forward(x, padding.clone());
-        }
-        match &self.final_norm {
-            Some(norm) => norm.forward(x),
-            None => x,
-        }
+        )
     }
 
     /// Every parameter's values under its dotted path in the module tree (e.g.
@@ -419,9 +459,8 @@ impl MlmModel {
         let device = self.device();
         let input: Vec<i64> = ids.iter().map(|&i| i64::from(i)).collect();
         let tokens = Tensor::<1, Int>::from_ints(input.as_slice(), &device).reshape([1, ids.len()]);
-        let at = Tensor::<1, Int>::from_ints(positions.as_slice(), &device);
-        let probs =
-            burn::tensor::activation::softmax(self.mlm_logits(self.encode(tokens, None), at), 1);
+        let rows = MaskedRows::new(&positions, 1, ids.len(), &device);
+        let probs = burn::tensor::activation::softmax(self.masked_logits(tokens, None, &rows), 1);
         let vocab = probs.dims()[1];
         let values: Vec<f32> = probs.into_data().try_into_vec::<f32>().unwrap_or_default();
         values
@@ -439,7 +478,23 @@ impl MlmModel {
     /// `hidden` `[batch, seq, hidden]`.
     pub fn mlm_logits(&self, hidden: Tensor<3>, at: Tensor<1, Int>) -> Tensor<2> {
         let [batch, seq, h] = hidden.dims();
-        let chosen = hidden.reshape([batch * seq, h]).select(0, at);
+        self.mlm_head(hidden.reshape([batch * seq, h]).select(0, at))
+    }
+
+    /// MLM scores `[n, vocab]` at the masked positions `rows` was built from, in their order:
+    /// [`mlm_logits`](Self::mlm_logits) of [`encode`](Self::encode) there, with less
+    /// arithmetic ([`encode_rows`](Self::encode_rows)).
+    pub fn masked_logits(
+        &self,
+        ids: Tensor<2, Int>,
+        padding: Option<Tensor<2, Bool>>,
+        rows: &MaskedRows,
+    ) -> Tensor<2> {
+        self.mlm_head(self.encode_rows(ids, padding, rows))
+    }
+
+    /// The MLM head on hidden states `[n, hidden]`: scores `[n, vocab]`.
+    fn mlm_head(&self, chosen: Tensor<2>) -> Tensor<2> {
         let t = self
             .head_norm
             .forward(gelu::gelu(self.head_dense.forward(chosen)));
@@ -462,6 +517,98 @@ mod tests {
         shape.model.norm = norm;
         shape.model.positions = positions;
         shape
+    }
+
+    /// The logits at the flattened positions `at` of three fixed sequences of 6 (the second's
+    /// last two positions padding), through [`MlmModel::masked_logits`] (`rows`) or
+    /// [`MlmModel::encode`] and [`MlmModel::mlm_logits`].
+    fn logits_at(model: &MlmModel, at: &[i64], rows: bool) -> Tensor<2> {
+        let device = model.device();
+        let ids = Tensor::<2, Int>::from_ints(
+            [[2, 5, 4, 7, 8, 3], [2, 9, 4, 4, 0, 0], [2, 6, 6, 7, 5, 3]],
+            &device,
+        );
+        let mut pad = vec![false; 18];
+        pad[10..12].fill(true);
+        let padding = Tensor::<2, Bool>::from_bool(TensorData::new(pad, [3, 6]), &device);
+        if rows {
+            model.masked_logits(ids, Some(padding), &MaskedRows::new(at, 3, 6, &device))
+        } else {
+            let at = Tensor::<1, Int>::from_ints(at, &device);
+            model.mlm_logits(model.encode(ids, Some(padding)), at)
+        }
+    }
+
+    /// The gradients of the sum of squared `logits`, flattened in visiting order.
+    fn flat_gradients(model: &MlmModel, logits: Tensor<2>) -> Vec<f32> {
+        struct Flatten<'a>(&'a GradientsParams, Vec<f32>);
+        impl ModuleVisitor for Flatten<'_> {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                if let Some(g) = self.0.get::<D>(param.id) {
+                    self.1.extend(g.into_data().try_into_vec::<f32>().unwrap());
+                }
+            }
+        }
+        let grads = GradientsParams::from_grads(logits.powi_scalar(2).sum().backward(), model);
+        let mut flatten = Flatten(&grads, Vec::new());
+        model.visit(&mut flatten);
+        flatten.1
+    }
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn the_last_layer_on_the_masked_rows_alone_gives_the_same_logits_and_gradients() {
+        // Masked: positions 2 and 4 of the first sequence, 1, 2 and 3 of the second (so the
+        // first gets a spare query row), none of the third. Both LayerNorm placements; with
+        // dropout 0 the attention is burn's fused op (its autodiff form in training, flex's own
+        // kernel in the inference form), with dropout 0.1 it is written out (compared in the
+        // inference form, where no dropout is drawn; attention.rs checks its gradients).
+        let at = [2, 4, 7, 8, 9];
+        for (norm, dropout) in [
+            (NormPlacement::Post, 0.0),
+            (NormPlacement::Pre, 0.0),
+            (NormPlacement::Post, 0.1),
+            (NormPlacement::Pre, 0.1),
+        ] {
+            let what = format!("{norm:?}, dropout {dropout}");
+            let mut shape = shape(norm, Positions::Learned);
+            shape.model.layers = 2;
+            shape.model.dropout = dropout;
+            let device = Device::flex().autodiff();
+            device.seed(3);
+            let model = shape.init(&device);
+            let inference = model.valid();
+            let (a, b) = (
+                logits_at(&inference, &at, false),
+                logits_at(&inference, &at, true),
+            );
+            assert_close(&values(a), &values(b), &format!("inference, {what}"));
+            if dropout > 0.0 {
+                continue;
+            }
+            let (a, b) = (logits_at(&model, &at, false), logits_at(&model, &at, true));
+            let (va, vb) = (values(a.clone()), values(b.clone()));
+            assert_eq!(va.len(), 5 * 20);
+            assert_close(&va, &vb, &what);
+            let (ga, gb) = (flat_gradients(&model, a), flat_gradients(&model, b));
+            assert_eq!(
+                ga.len(),
+                model.num_params(),
+                "every parameter has a gradient"
+            );
+            assert_close(&ga, &gb, &format!("gradients, {what}"));
+        }
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        let scale = a.iter().fold(0f32, |m, x| m.max(x.abs())).max(1.0);
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * scale, "{what}[{i}]: {x} vs {y}");
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn evaluate(
             if batch.masked == 0 {
                 return (0.0, 0, 0);
             }
-            let logits = model.mlm_logits(model.encode(batch.ids, None), batch.at);
+            let logits = model.masked_logits(batch.ids, None, &batch.rows);
             let predicted = logits.clone().argmax(1).reshape([batch.masked]);
             let hits = predicted.equal(batch.targets.clone());
             let correct = hits.int().sum().into_scalar::<i64>() as usize;

@@ -158,10 +158,8 @@ impl ShardedStep<'_> {
                     replica(self.model)
                 };
                 let share = batch.masked as f64 / masked as f64;
-                let hidden = model.encode(batch.ids, None);
-                let loss = self
-                    .ce
-                    .forward(model.mlm_logits(hidden, batch.at), batch.targets);
+                let logits = model.masked_logits(batch.ids, None, &batch.rows);
+                let loss = self.ce.forward(logits, batch.targets);
                 let loss = if self.poison {
                     loss.mul_scalar(f64::NAN)
                 } else {
