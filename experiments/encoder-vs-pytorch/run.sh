@@ -9,9 +9,10 @@
 #   RUNS        repetitions of every tool (interleaved)                        [1]
 #   THREADS     compute threads of every tool (RAYON_NUM_THREADS for ours,
 #               torch.set_num_threads + OMP_NUM_THREADS for PyTorch)           [2]
-#   TOOLS       space-separated subset of: ours ours_bert ours_ndarray torch torch_full
+#   TOOLS       space-separated subset of: ours ours_base ours_bert ours_ndarray torch torch_full
 #               [ours ours_ndarray torch]
 #               (ours: burn's flex backend, train.device = "cpu";
+#                ours_base: the same with the binary $BASE (an older build, for A/B runs);
 #                ours_bert: the same with model.init = "bert" (BERT's N(0, 0.02) initialisation);
 #                ours_ndarray: burn's ndarray backend, train.device = "ndarray", needs a binary
 #                built with --features ndarray;
@@ -21,6 +22,7 @@
 #   SEED        seed of run 1; run r uses SEED + r - 1                          [1]
 #   DATA        shared data dir                                                [<repo>/../shared/data]
 #   TRAIN       our binary (cargo build --release -p train --features ndarray) [<repo>/target/release/train]
+#   BASE        the binary of ours_base                                        [unset]
 #   TOKENIZER   an existing tokenizer.json (HF tokenizers format, specials [PAD] [UNK] [CLS] [SEP]
 #               [MASK] = 0..4) to use instead of training one with ours      [work/tokenizer-$CORPUS.json]
 #   PLOT        where summarize.py writes the loss curves                      [work/loss-curves.png]
@@ -32,6 +34,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 WORK="$HERE/work"
 DATA="${DATA:-$ROOT/../shared/data}"
 TRAIN="${TRAIN:-$ROOT/target/release/train}"
+BASE="${BASE:-}"
 STEPS="${STEPS:-500}"
 EVAL_EVERY="${EVAL_EVERY:-100}"
 RUNS="${RUNS:-1}"
@@ -49,9 +52,12 @@ PIP_PACKAGES=(torch==2.15.0 transformers==5.24.0 tokenizers==0.23.3 numpy==2.4.6
 
 case "$CORPUS" in 1M|10M) ;; *) echo "CORPUS must be 1M or 10M, got '$CORPUS'" >&2; exit 2 ;; esac
 for tool in $TOOLS; do
-  case "$tool" in ours|ours_bert|ours_ndarray|torch|torch_full) ;;
-    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_bert ours_ndarray torch torch_full)" >&2; exit 2 ;;
+  case "$tool" in ours|ours_base|ours_bert|ours_ndarray|torch|torch_full) ;;
+    *) echo "unknown tool '$tool' (TOOLS may hold: ours ours_base ours_bert ours_ndarray torch torch_full)" >&2; exit 2 ;;
   esac
+  if [[ "$tool" == ours_base && ! -x "$BASE" ]]; then
+    echo "ours_base needs BASE=<an older train binary>, got '$BASE'" >&2; exit 2
+  fi
 done
 mkdir -p "$WORK"
 cd "$ROOT"   # --config configs/encoder.toml is relative to the repository root
@@ -155,12 +161,13 @@ one_run() {  # TOOL RUN
   rm -rf "$dir" && mkdir -p "$dir"
   local -a cmd envs
   case "$tool" in
-    ours|ours_bert|ours_ndarray)
-      local device=cpu init=scaled
+    ours|ours_base|ours_bert|ours_ndarray)
+      local device=cpu init=scaled binary="$TRAIN"
+      if [[ "$tool" == ours_base ]]; then binary="$BASE"; fi
       if [[ "$tool" == ours_ndarray ]]; then device=ndarray; fi
       if [[ "$tool" == ours_bert ]]; then init=bert; fi
       envs=(RAYON_NUM_THREADS="$THREADS")
-      cmd=("$TRAIN" encoder --config configs/encoder.toml
+      cmd=("$binary" encoder --config configs/encoder.toml
            --set "data.corpus=\"$TXT\"" --set "data.valid=\"$VALID\""
            --set "tokenizer.path=\"$TOK\"" --set 'model.positions="learned"'
            --set "train.steps=$STEPS" --set "train.eval_every=$EVAL_EVERY"

@@ -13,14 +13,16 @@ import sys
 
 TOOL_NAMES = {
     "ours": "ours (burn flex)",
+    "ours_base": "ours, base binary (A/B)",
     "ours_ndarray": "ours (burn ndarray)",
     "ours_bert": "ours (burn flex), BERT's initialisation",
     "torch": "PyTorch BertForMaskedLM",
     "torch_full": "PyTorch BertForMaskedLM, all-position logits",
 }
-TOOL_ORDER = ["ours", "ours_bert", "ours_ndarray", "torch", "torch_full"]
+TOOL_ORDER = ["ours", "ours_base", "ours_bert", "ours_ndarray", "torch", "torch_full"]
 REFERENCE = "torch"
-TARGET_SPEED = 0.8   # ours ≥ 0.8 × PyTorch's tokens/s
+TARGET_SPEED = 1.2   # ours ≥ 1.2 × the masked-head PyTorch variant's tokens/s (#14)
+TARGET_SPEED_FULL = 0.8   # ours ≥ 0.8 × HF's standard forward (the first encoder issue)
 TARGET_LOSS = 0.1    # |eval loss ours − PyTorch| ≤ 0.1 nats at equal steps
 
 
@@ -207,8 +209,8 @@ def main():
                              TOOL_NAMES.get(t, t), fmt(sp, ".2f"), TARGET_SPEED,
                              "–" if sp is None else ("met" if sp >= TARGET_SPEED else "missed"),
                              "" if sp_full is None else ", %s× HF's standard forward (target ≥ %.1f: %s)" % (
-                                 fmt(sp_full, ".2f"), TARGET_SPEED,
-                                 "met" if sp_full >= TARGET_SPEED else "missed"),
+                                 fmt(sp_full, ".2f"), TARGET_SPEED_FULL,
+                                 "met" if sp_full >= TARGET_SPEED_FULL else "missed"),
                              fmt(dl, "+.3f"), TARGET_LOSS,
                              "–" if dl is None else ("met" if abs(dl) <= TARGET_LOSS else "missed"),
                              "" if same_steps else " (not at equal steps!)"))
