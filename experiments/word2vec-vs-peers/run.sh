@@ -20,6 +20,8 @@
 #              evaluator is the main one) and word2vec.c's compute-accuracy   [1]
 #   KEEP_VECTORS 0 = delete each vectors file after it was evaluated  [1]
 #   APPEND   1 = append to work/raw.csv instead of starting it afresh (to add configs later) [0]
+#   VARY_SEED 1 = run r of ours and gensim uses seed r; 0 = seed 1 for every run  [1]
+#            (word2vec.c and fastText's wrapper take no seed here: their runs vary by thread timing)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,6 +42,7 @@ else
   TOOLS="${TOOLS:-ours w2v gensim}"
 fi
 CROSSCHECK="${CROSSCHECK:-1}"
+VARY_SEED="${VARY_SEED:-1}"
 KEEP_VECTORS="${KEEP_VECTORS:-1}"
 W2V_NPM="word2vec@1.1.5"
 GENSIM_VERSION="4.4.0"
@@ -154,8 +157,12 @@ one_run() {
   local config="$1" tool="$2" run="$3" arch="$4" hs="$5" neg="$6" alpha="$7" epochs="$8"
   local dir="$RUNDIR/$config/$tool-r$run"
   local vec="$dir/vectors.bin" tfile="$dir/time.txt"
-  local cbow=0 hs_bool=false sg=1
+  local cbow=0 hs_bool=false sg=1 seed=1
   if [[ "$arch" == cbow ]]; then cbow=1; sg=0; fi
+  # gensim's runs with one seed differ only by thread timing; ours' also by which thread takes
+  # which batch (each thread has its own random stream), so every run of ours is in effect
+  # another seed. Seed r for run r gives both tools' medians over the same seeds.
+  if [[ "$VARY_SEED" == 1 ]]; then seed="$run"; fi
   if [[ "$hs" == 1 ]]; then hs_bool=true; fi
   rm -rf "$dir" && mkdir -p "$dir"
   local -a cmd
@@ -165,7 +172,7 @@ one_run() {
            --set "data.corpus=\"$TXT\"" --set "model.arch=\"$arch\""
            --set "train.epochs=$epochs" --set "train.alpha=$alpha"
            --set "model.hs=$hs_bool" --set "model.negative=$neg"
-           --set "train.threads=$THREADS" --out "$dir") ;;
+           --set "train.threads=$THREADS" --set "train.seed=$seed" --out "$dir") ;;
     ours_exact)
       # Ours with word2vec.c's per-pair negative draws (model.share_negatives = false): checks
       # that sharing negatives across the window costs no quality.
@@ -174,7 +181,7 @@ one_run() {
            --set "train.epochs=$epochs" --set "train.alpha=$alpha"
            --set "model.hs=$hs_bool" --set "model.negative=$neg"
            --set "model.share_negatives=false"
-           --set "train.threads=$THREADS" --out "$dir") ;;
+           --set "train.threads=$THREADS" --set "train.seed=$seed" --out "$dir") ;;
     w2v)
       cmd=("$W2V" -train "$TXT" -output "$vec" -cbow "$cbow" -size 100 -window 5
            -negative "$neg" -hs "$hs" -sample 1e-4 -threads "$THREADS" -binary 1
@@ -182,14 +189,14 @@ one_run() {
     gensim)
       cmd=("$PY" "$HERE/gensim_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
            --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
-           --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads "$THREADS" --seed 1) ;;
+           --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads "$THREADS" --seed "$seed") ;;
     gensim1w)
       # Control: gensim with one worker. In corpus_file mode each worker decays alpha by its own
       # sentence count over the whole corpus's, so with 2 workers alpha only falls halfway per
       # epoch; one worker gets the linear decay to min_alpha that the other tools use.
       cmd=("$PY" "$HERE/gensim_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
            --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
-           --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads 1 --seed 1) ;;
+           --dim 100 --window 5 --sample 1e-4 --min-count 5 --threads 1 --seed "$seed") ;;
     fasttext)
       cmd=("$PY" "$HERE/fasttext_train.py" --corpus "$TXT" --out "$vec" --sg "$sg"
            --hs "$hs" --negative "$neg" --alpha "$alpha" --epochs "$epochs"
