@@ -16,6 +16,8 @@ declare -A RECIPE=(
   # curves compare step for step; run.sh's STOP_AT ends them early):
   # dropout 0.1 as shipped,
   [tiny-fast-drop]="model.layers=2 model.hidden=128 model.heads=2 model.ffn=512 model.norm=\"pre\" model.dropout=0.1 data.seq_len=64 train.batch_size=64 train.lr=2e-3 train.warmup_steps=300 train.steps=5000"
+  # the shipped warmup of 100 steps instead of 300,
+  [tiny-fast-warmup100]="model.layers=2 model.hidden=128 model.heads=2 model.ffn=512 model.norm=\"pre\" model.dropout=0.0 data.seq_len=64 train.batch_size=64 train.lr=2e-3 train.warmup_steps=100 train.steps=5000"
   # half the learning rate,
   [tiny-fast-lr1e-3]="model.layers=2 model.hidden=128 model.heads=2 model.ffn=512 model.norm=\"pre\" model.dropout=0.0 data.seq_len=64 train.batch_size=64 train.lr=1e-3 train.warmup_steps=300 train.steps=5000"
   # sequences of 128 at half the batch (the same tokens per step),
