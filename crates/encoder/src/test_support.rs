@@ -9,6 +9,9 @@ use crate::data::tokenizer::SpecialIds;
 use crate::model::{MlmModel, ModelShape};
 use crate::train::eval::EvalReport;
 use crate::train::{Observer, StepReport};
+use burn::module::{ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
 
 /// The special ids of the tests' vocabularies: `[PAD]` 0 … `[MASK]` 4; regular tokens from 5.
 pub fn specials() -> SpecialIds {
@@ -85,4 +88,24 @@ impl Observer for Record {
     fn eval(&mut self, r: &EvalReport, _model: &MlmModel) {
         self.evals.push(r.clone());
     }
+}
+
+/// Every parameter's gradient in `grads`, each flattened, in `model`'s visiting order.
+///
+/// # Panics
+/// If a parameter has no gradient.
+pub fn parameter_gradients(model: &MlmModel, grads: &GradientsParams) -> Vec<Vec<f32>> {
+    struct Collect<'a>(&'a GradientsParams, Vec<Vec<f32>>);
+    impl ModuleVisitor for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let g = self
+                .0
+                .get::<D>(param.id)
+                .expect("every parameter has a gradient");
+            self.1.push(g.into_data().try_into_vec().unwrap());
+        }
+    }
+    let mut collect = Collect(grads, Vec::new());
+    model.visit(&mut collect);
+    collect.1
 }

@@ -35,14 +35,18 @@ impl MaskedRows {
     pub fn new(at: &[i64], batch: usize, seq: usize, device: &Device) -> Self {
         let dims = [batch, seq];
         let seq = seq.max(1);
-        let row_of = |flat: i64| usize::try_from(flat).map_or(0, |f| f / seq);
+        let row_of = |flat: i64| {
+            let row = usize::try_from(flat).map_or(0, |f| f / seq);
+            row.min(batch.saturating_sub(1))
+        };
         debug_assert!(at.iter().all(|&f| (0..(batch * seq) as i64).contains(&f)));
         let mut rows: Vec<Vec<i64>> = vec![Vec::new(); batch];
-        let mut rank = Vec::with_capacity(at.len());
+        // Each masked position's sequence and its rank among that sequence's masked positions.
+        let mut place = Vec::with_capacity(at.len());
         for &flat in at {
-            let row = &mut rows[row_of(flat).min(batch.saturating_sub(1))];
-            rank.push(row.len());
-            row.push(flat);
+            let row = row_of(flat);
+            place.push((row, rows[row].len()));
+            rows[row].push(flat);
         }
         let per_row = rows.iter().map(Vec::len).max().unwrap_or(0).max(1);
         let mut queries = Vec::with_capacity(batch * per_row);
@@ -51,10 +55,9 @@ impl MaskedRows {
             queries.extend(row.iter().copied());
             queries.extend(std::iter::repeat_n(spare, per_row - row.len()));
         }
-        let pick: Vec<i64> = at
+        let pick: Vec<i64> = place
             .iter()
-            .zip(&rank)
-            .map(|(&flat, &k)| (row_of(flat).min(batch.saturating_sub(1)) * per_row + k) as i64)
+            .map(|&(row, k)| (row * per_row + k) as i64)
             .collect();
         MaskedRows {
             queries: Tensor::<1, Int>::from_ints(queries.as_slice(), device),

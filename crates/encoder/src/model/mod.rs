@@ -251,10 +251,7 @@ impl MlmModel {
         for layer in &self.layers {
             x = layer.forward(x, padding.clone());
         }
-        match &self.final_norm {
-            Some(norm) => norm.forward(x),
-            None => x,
-        }
+        self.finish(x)
     }
 
     /// The hidden states `[n, hidden]` at the masked positions `rows` was built from, in their
@@ -281,10 +278,14 @@ impl MlmModel {
                 .reshape([batch * seq, hidden])
                 .select(0, rows.queries.clone()),
         };
-        let chosen = queries.select(0, rows.pick.clone());
+        self.finish(queries.select(0, rows.pick.clone()))
+    }
+
+    /// The stack's output: `x` through the final LayerNorm of pre-norm layers, as it is else.
+    fn finish<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match &self.final_norm {
-            Some(norm) => norm.forward(chosen),
-            None => chosen,
+            Some(norm) => norm.forward(x),
+            None => x,
         }
     }
 
@@ -508,7 +509,7 @@ impl MlmModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::tiny_shape;
+    use crate::test_support::{parameter_gradients, tiny_shape};
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::optim::{AdamWConfig, GradientsParams};
 
@@ -541,18 +542,8 @@ mod tests {
 
     /// The gradients of the sum of squared `logits`, flattened in visiting order.
     fn flat_gradients(model: &MlmModel, logits: Tensor<2>) -> Vec<f32> {
-        struct Flatten<'a>(&'a GradientsParams, Vec<f32>);
-        impl ModuleVisitor for Flatten<'_> {
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                if let Some(g) = self.0.get::<D>(param.id) {
-                    self.1.extend(g.into_data().try_into_vec::<f32>().unwrap());
-                }
-            }
-        }
         let grads = GradientsParams::from_grads(logits.powi_scalar(2).sum().backward(), model);
-        let mut flatten = Flatten(&grads, Vec::new());
-        model.visit(&mut flatten);
-        flatten.1
+        parameter_gradients(model, &grads).concat()
     }
 
     fn values(t: Tensor<2>) -> Vec<f32> {

@@ -183,22 +183,8 @@ impl ShardedStep<'_> {
 mod tests {
     use super::*;
     use crate::config::Positions;
-    use crate::test_support::{masking, specials, tiny_shape};
-    use burn::module::ModuleVisitor;
+    use crate::test_support::{masking, parameter_gradients, specials, tiny_shape};
     use burn::nn::loss::CrossEntropyLossConfig;
-
-    /// Every parameter's gradient, flattened, in visiting order.
-    struct Flat<'a>(&'a GradientsParams, Vec<Vec<f32>>);
-
-    impl ModuleVisitor for Flat<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let g = self
-                .0
-                .get::<D>(param.id)
-                .expect("every parameter has a gradient");
-            self.1.push(g.into_data().try_into_vec().unwrap());
-        }
-    }
 
     #[test]
     fn a_batch_split_into_shards_gives_the_whole_batch_loss_and_gradient() {
@@ -239,9 +225,7 @@ mod tests {
                 .micro_batch(&picked, 11, 0, &mut accumulator)
                 .expect("something is masked");
             let grads = accumulator.grads();
-            let mut flat = Flat(&grads, Vec::new());
-            model.visit(&mut flat);
-            (loss, flat.1)
+            (loss, parameter_gradients(&model, &grads))
         };
         let (whole, whole_grads) = run(1);
         for shards in [2, 3, 7, 9] {
