@@ -9,7 +9,8 @@
 # tables, with medians where a schedule ran with several seeds.
 #   MODES ("sg-ns cbow-ns sg-hs"), EPOCHS ("1 3 5"), FRACTIONS ("w2v 0.1 0.25 0.5": w2v is
 #   word2vec.c's schedule, a number F is min_alpha = F x alpha, "rule" is alpha / (epochs + 1),
-#   "ruleK" K times that, at most alpha),
+#   "ruleK" K times that, at most alpha; a suffix hH also sets train.alpha_hold = H, e.g.
+#   "rule1.5h0.5"; "default" sets neither key),
 #   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -55,11 +56,14 @@ for mode in $modes; do
             out=work/runs/$mode-e$epochs-$f-s$seed
             sets=(--set "model.arch=$arch" --set "model.negative=$negative" --set "model.hs=$hs"
                 --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed")
-            case "$f" in
+            end=${f%%h*}
+            [ "$end" = "$f" ] || sets+=(--set "train.alpha_hold=${f#*h}")
+            case "$end" in
+                default) ;;
                 w2v) sets+=(--set "train.min_alpha=0") ;;  # word2vec.c's exact schedule
-                rule*) k=${f#rule}  # "rule" is K = 1
+                rule*) k=${end#rule}  # "rule" is K = 1
                     sets+=(--set "train.min_alpha=$(python3 -c "print(min($alpha, ${k:-1} * $alpha / ($epochs + 1)))")") ;;
-                *) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $f)")") ;;
+                *) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $end)")") ;;
             esac
             rm -rf "$out"
             start=$(date +%s.%N)

@@ -35,7 +35,7 @@ pub struct Progress {
     /// The model the weights belong to.
     pub model: ModelParams,
     /// The optimisation settings of the run that wrote it (a resumed run may change `epochs`,
-    /// `alpha`, `min_alpha`, `threads`, `device`, `log_every_secs`, `batch_words`
+    /// `alpha`, `min_alpha`, `alpha_hold`, `threads`, `device`, `log_every_secs`, `batch_words`
     /// and `checkpoint_every_words`; not `sample` or `seed`).
     pub train: TrainParams,
     /// The epoch in progress, from 1 (`epochs + 1` once the last one has ended).

@@ -78,11 +78,12 @@ impl Default for W2vEval {
 /// The keys a resumed Word2Vec run may change: how long it trains, its learning rate (what a
 /// numerical fault calls for), where and how fast (and with how much memory), what it logs and
 /// writes; the model, the vocabulary, subsampling and the seed stay.
-pub const RESUMABLE_CHANGES: [&str; 15] = [
+pub const RESUMABLE_CHANGES: [&str; 16] = [
     "data.cache_mib",
     "train.epochs",
     "train.alpha",
     "train.min_alpha",
+    "train.alpha_hold",
     "train.threads",
     "train.device",
     "train.log_every_secs",
@@ -163,6 +164,17 @@ mod tests {
             e.contains(
                 "train.min_alpha = 0.03 is out of range (allowed: 0 <= min_alpha <= train.alpha)"
             ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn alpha_hold_must_leave_part_of_the_run_to_fall() {
+        let c = w2v(GOOD, &["train.alpha_hold=0.25"]).unwrap();
+        assert_eq!(c.train.alpha_hold, Some(0.25));
+        let e = err(GOOD, &["train.alpha_hold=1.0"]);
+        assert!(
+            e.contains("train.alpha_hold = 1.0 is out of range (allowed: 0 <= alpha_hold < 1)"),
             "{e}"
         );
     }

@@ -20,6 +20,8 @@ pub(super) struct Engine<'v> {
     alpha: f64,
     /// The final learning rate, or word2vec.c's schedule.
     min_alpha: Option<f64>,
+    /// The fraction of the run at `alpha` before the rate starts to fall.
+    hold: f64,
     /// The seed of the run.
     pub(super) seed: u64,
     /// Per word, the subsampling keep threshold ([`keep_thresholds`]).
@@ -43,6 +45,7 @@ impl<'v> Engine<'v> {
             model: model.clone(),
             alpha: train.alpha_for(model.arch),
             min_alpha: train.min_alpha_for(model),
+            hold: train.alpha_hold_for(model),
             seed: train.seed,
             keep: keep_thresholds(vocab.counts(), vocab.total(), train.sample),
             negatives: (model.negative > 0).then(|| NegativeTable::new(vocab.counts())),
@@ -86,11 +89,13 @@ impl<'v> Engine<'v> {
         (negative, hs)
     }
 
-    /// The learning rate after `words_done` of `words_total` words: linear from `alpha` to
-    /// `min_alpha` (gensim), or towards 0 with a floor (word2vec.c).
+    /// The learning rate after `words_done` of `words_total` words: `alpha` for the first
+    /// `hold` of them, then linear to `min_alpha` (gensim), or towards 0 with a floor
+    /// (word2vec.c).
     pub(super) fn alpha_at(&self, words_done: u64, words_total: u64) -> f64 {
         let start = self.alpha;
-        let progress = (words_done as f64 / (words_total as f64 + 1.0)).min(1.0);
+        let run = (words_done as f64 / (words_total as f64 + 1.0)).min(1.0);
+        let progress = ((run - self.hold) / (1.0 - self.hold)).max(0.0);
         match self.min_alpha {
             Some(end) => start - (start - end) * progress,
             None => (start * (1.0 - progress)).max(start * MIN_ALPHA_FRACTION),
@@ -133,6 +138,7 @@ fn zeros(rows: usize, dim: usize) -> Result<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Arch;
 
     #[test]
     fn learning_rate_decays_linearly_to_its_floor() {
@@ -177,6 +183,39 @@ mod tests {
         };
         let e = Engine::new(&vocab, &both, &three);
         assert!((e.alpha_at(200, 99) - 0.025 / 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_held_rate_stays_at_alpha_then_falls_linearly_to_the_end() {
+        let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
+        let held = TrainParams {
+            min_alpha: Some(0.0125),
+            alpha_hold: Some(0.5),
+            ..TrainParams::default()
+        };
+        let e = Engine::new(&vocab, &ModelParams::default(), &held);
+        assert!((e.alpha_at(0, 99) - 0.025).abs() < 1e-12);
+        assert!((e.alpha_at(50, 99) - 0.025).abs() < 1e-12);
+        assert!((e.alpha_at(75, 99) - 0.01875).abs() < 1e-12);
+        assert!((e.alpha_at(100, 99) - 0.0125).abs() < 1e-12);
+        let cbow = ModelParams {
+            arch: Arch::Cbow,
+            ..ModelParams::default()
+        };
+        let e = Engine::new(&vocab, &cbow, &TrainParams::default());
+        assert!(
+            (e.alpha_at(40, 99) - 0.05).abs() < 1e-12,
+            "CBOW holds by default"
+        );
+        let word2vec_c = TrainParams {
+            min_alpha: Some(0.0),
+            ..TrainParams::default()
+        };
+        let e = Engine::new(&vocab, &cbow, &word2vec_c);
+        assert!(
+            (e.alpha_at(50, 99) - 0.025).abs() < 1e-12,
+            "word2vec.c's shape"
+        );
     }
 
     #[test]

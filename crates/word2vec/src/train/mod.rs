@@ -273,6 +273,7 @@ impl Job<'_> {
             poison_at_words: progress.train.poison_at_words,
             alpha: progress.train.alpha,
             min_alpha: progress.train.min_alpha,
+            alpha_hold: progress.train.alpha_hold,
             ..self.train.clone()
         };
         let (negative_rows, hs_rows) = engine.output_rows();
