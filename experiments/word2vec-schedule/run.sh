@@ -11,7 +11,9 @@
 #   word2vec.c's schedule, a number F is min_alpha = F x alpha, "rule" is alpha / (epochs + 1),
 #   "ruleK" K times that, at most alpha; a suffix hH also sets train.alpha_hold = H, e.g.
 #   "rule1.5h0.5"; "default" sets neither key),
-#   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed)
+#   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed),
+#   CORPUS_FILE (work/enwiki-10M.txt; e.g. a reordered copy from interleave_blocks.py),
+#   TAG (appended to our schedule names in the results, e.g. "-blocks")
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root=$(cd ../.. && pwd)
@@ -24,8 +26,9 @@ fractions=${FRACTIONS:-"w2v 0.1 0.25 0.5"}
 seeds=${SEEDS:-1}
 # SKIP_GENSIM=1: ours only (an extra schedule for a mode and epochs gensim already ran).
 mkdir -p work/runs
-corpus=work/enwiki-10M.txt
-[ -f "$corpus" ] || xz -dc "$data/corpora/enwiki-10M.txt.xz" > "$corpus"
+corpus=${CORPUS_FILE:-work/enwiki-10M.txt}
+[ -f "$corpus" ] || [ -n "${CORPUS_FILE:-}" ] || xz -dc "$data/corpora/enwiki-10M.txt.xz" > "$corpus"
+[ -f "$corpus" ] || { echo "no corpus file $corpus" >&2; exit 1; }
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" && "$venv/bin/pip" install -q gensim==4.4.0
 fi
@@ -53,24 +56,29 @@ for mode in $modes; do
     read -r arch negative hs alpha <<< "${ours[$mode]}"
     for epochs in $epochs_list; do
         for f in $fractions; do
-            out=work/runs/$mode-e$epochs-$f-s$seed
+            out=work/runs/$mode-e$epochs-$f${TAG:-}-s$seed
             sets=(--set "model.arch=$arch" --set "model.negative=$negative" --set "model.hs=$hs"
                 --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed")
-            end=${f%%h*}
-            [ "$end" = "$f" ] || sets+=(--set "train.alpha_hold=${f#*h}")
+            end=$f
+            if [[ $f =~ ^(.+)h([0-9.]+)$ ]]; then
+                end=${BASH_REMATCH[1]}
+                sets+=(--set "train.alpha_hold=${BASH_REMATCH[2]}")
+            fi
             case "$end" in
                 default) ;;
                 w2v) sets+=(--set "train.min_alpha=0") ;;  # word2vec.c's exact schedule
                 rule*) k=${end#rule}  # "rule" is K = 1
                     sets+=(--set "train.min_alpha=$(python3 -c "print(min($alpha, ${k:-1} * $alpha / ($epochs + 1)))")") ;;
-                *) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $end)")") ;;
+                [0-9]*) sets+=(--set "train.min_alpha=$(python3 -c "print($alpha * $end)")") ;;
+                *) echo "unknown schedule '$f' in FRACTIONS" >&2; exit 2 ;;
             esac
             rm -rf "$out"
             start=$(date +%s.%N)
-            "$train" word2vec --config base.toml --out "$out" "${sets[@]}" 2> "$out.log"
+            "$train" word2vec --config base.toml --out "$out" "${sets[@]}" \
+                --set "data.corpus=\"$corpus\"" 2> "$out.log"
             wall=$(echo "$(date +%s.%N) - $start" | bc)
             # Scored in the background while the next run trains (an evaluation takes ~25 s).
-            { printf '%s\t%s\t%s\t%s\t%.1f\t%s\n' "$mode" "$epochs" "ours-$f" "$(score "$out/vectors.bin")" "$wall" "$seed" | tee -a "$results"; } &
+            { printf '%s\t%s\t%s\t%s\t%.1f\t%s\n' "$mode" "$epochs" "ours-$f${TAG:-}" "$(score "$out/vectors.bin")" "$wall" "$seed" | tee -a "$results"; } &
         done
         [ -z "${SKIP_GENSIM:-}" ] || continue
         read -r sg ghs gneg <<< "${peer[$mode]}"

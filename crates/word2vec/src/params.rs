@@ -205,7 +205,8 @@ pub const DEFAULT_BATCH_WORDS: usize = 4096;
 const CBOW_ALPHA_HOLD: f64 = 0.5;
 
 /// The optimisation: passes, learning rate, subsampling, threads and seed. Defaults are
-/// word2vec.c's, except the final learning rate ([`TrainParams::min_alpha_for`]).
+/// word2vec.c's, except the final learning rate ([`TrainParams::min_alpha_for`]) and CBOW's
+/// hold of the starting rate ([`TrainParams::alpha_hold_for`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainParams {
@@ -216,14 +217,15 @@ pub struct TrainParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
     /// The final learning rate (gensim's name): the rate falls linearly from `alpha` to it over
-    /// the run. 0 is word2vec.c's exact schedule: linear towards 0, floored at `alpha × 1e-4`.
+    /// the run (after [`TrainParams::alpha_hold`]). 0 is word2vec.c's exact schedule: linear towards 0, floored at `alpha × 1e-4`.
     /// `None` takes the measured default ([`TrainParams::min_alpha_for`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_alpha: Option<f64>,
     /// The fraction of the run (0 ≤ hold < 1) trained at the starting rate before it starts to
     /// fall: the rate stays at `alpha` for the first `hold` of the words, then falls linearly to
-    /// the final rate. 0 is word2vec.c's and gensim's shape (falling from the first word).
-    /// `None` takes the measured default ([`TrainParams::alpha_hold_for`]).
+    /// the final rate. 0 is word2vec.c's and gensim's shape (falling from the first word). A hold
+    /// given with word2vec.c's schedule (`min_alpha = 0`) applies too, then the fall towards 0
+    /// with its floor. `None` takes the measured default ([`TrainParams::alpha_hold_for`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha_hold: Option<f64>,
     /// Subsampling threshold: words more frequent than this fraction of the corpus are randomly
@@ -362,13 +364,17 @@ impl TrainParams {
     /// The fraction of a run of `model` held at the starting rate: `alpha_hold` if given, else
     /// 0.5 for CBOW with negative sampling and a final rate of its own, 0 otherwise (word2vec.c's
     /// schedule, `min_alpha = 0`, keeps its shape). On enwiki-10M, CBOW holding the first half
-    /// beat the linear fall to the same end by 0.4 analogy points at 1 epoch (medians of 12
-    /// seeds; SimLex and WS-353 level) and by 0.3 points and 0.02 WS-353 at 3 epochs (4 seeds)
-    /// (`experiments/word2vec-schedule`).
+    /// beat the linear fall to the same end by 0.2 analogy points at 1 epoch (medians of 20 and
+    /// 12 seeds; WS-353 and SimLex level), and at 3 epochs by 0.3 points, 0.020 WS-353 and 0.006
+    /// SimLex (8 seeds; `experiments/word2vec-schedule`). Measured at 1 and 3 epochs
+    /// only; longer runs take it on the same rule.
     pub fn alpha_hold_for(&self, model: &ModelParams) -> f64 {
         match self.alpha_hold {
             Some(hold) => hold,
-            None if model.arch == Arch::Cbow && self.min_alpha_for(model).is_some() => {
+            None if model.arch == Arch::Cbow
+                && model.negative > 0
+                && self.min_alpha_for(model).is_some() =>
+            {
                 CBOW_ALPHA_HOLD
             }
             None => 0.0,
@@ -445,6 +451,11 @@ mod tests {
         assert_eq!(hold(Arch::Cbow, 5, false, Some(0.01), None), 0.5);
         assert_eq!(hold(Arch::SkipGram, 5, false, None, None), 0.0);
         assert_eq!(hold(Arch::Cbow, 0, true, None, None), 0.0, "HS alone");
+        assert_eq!(
+            hold(Arch::Cbow, 0, true, Some(0.01), None),
+            0.0,
+            "HS, an end"
+        );
         assert_eq!(
             hold(Arch::Cbow, 5, false, Some(0.0), None),
             0.0,

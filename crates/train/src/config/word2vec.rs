@@ -169,6 +169,15 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_word2vec_configs_load_and_validate() {
+        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        for name in ["word2vec.toml", "word2vec-text8.toml"] {
+            let mut cfg: Word2VecConfig = load(&configs.join(name), &[]).unwrap();
+            cfg.validate().unwrap();
+        }
+    }
+
+    #[test]
     fn alpha_hold_must_leave_part_of_the_run_to_fall() {
         let c = w2v(GOOD, &["train.alpha_hold=0.25"]).unwrap();
         assert_eq!(c.train.alpha_hold, Some(0.25));

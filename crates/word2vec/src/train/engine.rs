@@ -216,6 +216,18 @@ mod tests {
             (e.alpha_at(50, 99) - 0.025).abs() < 1e-12,
             "word2vec.c's shape"
         );
+        let word2vec_c_held = TrainParams {
+            min_alpha: Some(0.0),
+            alpha_hold: Some(0.5),
+            ..TrainParams::default()
+        };
+        let e = Engine::new(&vocab, &ModelParams::default(), &word2vec_c_held);
+        assert!((e.alpha_at(50, 99) - 0.025).abs() < 1e-12);
+        assert!((e.alpha_at(75, 99) - 0.0125).abs() < 1e-12);
+        assert!(
+            (e.alpha_at(100, 99) - 0.025 * 1e-4).abs() < 1e-12,
+            "its floor"
+        );
     }
 
     #[test]
