@@ -153,6 +153,7 @@ mod tests {
         assert!((e.alpha_at(100, 99) - 0.025 * 1e-4).abs() < 1e-12);
         let to_half = TrainParams {
             min_alpha: Some(0.0125),
+            alpha_hold: Some(0.0),
             ..TrainParams::default()
         };
         let e = Engine::new(&vocab, &ModelParams::default(), &to_half);
@@ -205,7 +206,7 @@ mod tests {
         let e = Engine::new(&vocab, &cbow, &TrainParams::default());
         assert!(
             (e.alpha_at(40, 99) - 0.05).abs() < 1e-12,
-            "CBOW holds by default"
+            "negative sampling holds by default"
         );
         let word2vec_c = TrainParams {
             min_alpha: Some(0.0),
