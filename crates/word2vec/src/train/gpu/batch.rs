@@ -108,7 +108,8 @@ mod tests {
     use crate::params::{ModelParams, TrainParams};
     use crate::vocab::Vocab;
 
-    /// A source over `text` with no subsampling, and its engine's vocabulary.
+    /// A source over `text` with no subsampling and a rate that falls from the first word, and
+    /// its engine's vocabulary.
     fn batches(text: &str, limits: Limits) -> Vec<Batch> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.txt");
@@ -116,6 +117,7 @@ mod tests {
         let (vocab, _) = Vocab::from_corpus(&path, false, 1, 0).unwrap();
         let train = TrainParams {
             sample: 0.0,
+            alpha_hold: Some(0.0),
             ..TrainParams::default()
         };
         let engine = Engine::new(&vocab, &ModelParams::default(), &train);
