@@ -217,7 +217,8 @@ pub struct TrainParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
     /// The final learning rate (gensim's name): the rate falls linearly from `alpha` to it over
-    /// the run (after [`TrainParams::alpha_hold`]). 0 is word2vec.c's exact schedule: linear towards 0, floored at `alpha × 1e-4`.
+    /// the run (after [`TrainParams::alpha_hold`]). 0 is word2vec.c's exact schedule: linear
+    /// towards 0, floored at `alpha × 1e-4`.
     /// `None` takes the measured default ([`TrainParams::min_alpha_for`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_alpha: Option<f64>,
