@@ -140,81 +140,92 @@ mod tests {
     use super::*;
     use crate::params::Arch;
 
+    /// The learning rate of a run of `model` with `train` (one-word vocabulary) after `done` of
+    /// `total` words.
+    fn rate(model: &ModelParams, train: &TrainParams, done: u64, total: u64) -> f64 {
+        let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
+        Engine::new(&vocab, model, train).alpha_at(done, total)
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
     #[test]
     fn learning_rate_decays_linearly_to_its_floor() {
-        let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
+        let sg = ModelParams::default();
         let word2vec_c = TrainParams {
             min_alpha: Some(0.0),
             ..TrainParams::default()
         };
-        let e = Engine::new(&vocab, &ModelParams::default(), &word2vec_c);
-        assert!((e.alpha_at(0, 100) - 0.025).abs() < 1e-12);
-        assert!((e.alpha_at(50, 99) - 0.0125).abs() < 1e-12);
-        assert!((e.alpha_at(100, 99) - 0.025 * 1e-4).abs() < 1e-12);
+        assert!(close(rate(&sg, &word2vec_c, 0, 100), 0.025));
+        assert!(close(rate(&sg, &word2vec_c, 50, 99), 0.0125));
+        assert!(close(rate(&sg, &word2vec_c, 100, 99), 0.025 * 1e-4));
         let to_half = TrainParams {
             min_alpha: Some(0.0125),
             alpha_hold: Some(0.0),
             ..TrainParams::default()
         };
-        let e = Engine::new(&vocab, &ModelParams::default(), &to_half);
-        assert!((e.alpha_at(0, 99) - 0.025).abs() < 1e-12);
-        assert!((e.alpha_at(50, 99) - 0.01875).abs() < 1e-12);
-        assert!((e.alpha_at(200, 99) - 0.0125).abs() < 1e-12);
+        assert!(close(rate(&sg, &to_half, 0, 99), 0.025));
+        assert!(close(rate(&sg, &to_half, 50, 99), 0.01875));
+        assert!(close(rate(&sg, &to_half, 200, 99), 0.0125));
     }
 
     #[test]
     fn unset_min_alpha_ends_at_alpha_over_epochs_plus_one_with_negatives_only() {
-        let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
         let three = TrainParams {
             epochs: 3,
             ..TrainParams::default()
         };
-        let e = Engine::new(&vocab, &ModelParams::default(), &three);
-        assert!((e.alpha_at(200, 99) - 0.025 / 4.0).abs() < 1e-12);
+        assert!(close(
+            rate(&ModelParams::default(), &three, 200, 99),
+            0.025 / 4.0
+        ));
+        let cbow = ModelParams {
+            arch: Arch::Cbow,
+            ..ModelParams::default()
+        };
+        assert!(close(rate(&cbow, &three, 200, 99), 0.05 / 4.0), "CBOW too");
         let hs_only = ModelParams {
             hs: true,
             negative: 0,
             ..ModelParams::default()
         };
-        let e = Engine::new(&vocab, &hs_only, &three);
-        assert!((e.alpha_at(200, 99) - 0.025 * 1e-4).abs() < 1e-12);
+        assert!(close(rate(&hs_only, &three, 200, 99), 0.025 * 1e-4));
         let both = ModelParams {
             hs: true,
             ..ModelParams::default()
         };
-        let e = Engine::new(&vocab, &both, &three);
-        assert!((e.alpha_at(200, 99) - 0.025 / 4.0).abs() < 1e-12);
+        assert!(close(rate(&both, &three, 200, 99), 0.025 / 4.0));
     }
 
     #[test]
     fn a_held_rate_stays_at_alpha_then_falls_linearly_to_the_end() {
-        let vocab = Vocab::from_counts([("a".to_string(), 10)], 1, 0);
+        let sg = ModelParams::default();
         let held = TrainParams {
             min_alpha: Some(0.0125),
             alpha_hold: Some(0.5),
             ..TrainParams::default()
         };
-        let e = Engine::new(&vocab, &ModelParams::default(), &held);
-        assert!((e.alpha_at(0, 99) - 0.025).abs() < 1e-12);
-        assert!((e.alpha_at(50, 99) - 0.025).abs() < 1e-12);
-        assert!((e.alpha_at(75, 99) - 0.01875).abs() < 1e-12);
-        assert!((e.alpha_at(100, 99) - 0.0125).abs() < 1e-12);
+        assert!(close(rate(&sg, &held, 0, 99), 0.025));
+        assert!(close(rate(&sg, &held, 50, 99), 0.025));
+        assert!(close(rate(&sg, &held, 75, 99), 0.01875));
+        assert!(close(rate(&sg, &held, 100, 99), 0.0125));
         let cbow = ModelParams {
             arch: Arch::Cbow,
             ..ModelParams::default()
         };
-        let e = Engine::new(&vocab, &cbow, &TrainParams::default());
+        let default = TrainParams::default();
         assert!(
-            (e.alpha_at(40, 99) - 0.05).abs() < 1e-12,
+            close(rate(&cbow, &default, 40, 99), 0.05),
             "negative sampling holds by default"
         );
         let word2vec_c = TrainParams {
             min_alpha: Some(0.0),
             ..TrainParams::default()
         };
-        let e = Engine::new(&vocab, &cbow, &word2vec_c);
         assert!(
-            (e.alpha_at(50, 99) - 0.025).abs() < 1e-12,
+            close(rate(&cbow, &word2vec_c, 50, 99), 0.025),
             "word2vec.c's shape"
         );
         let word2vec_c_held = TrainParams {
@@ -222,11 +233,10 @@ mod tests {
             alpha_hold: Some(0.5),
             ..TrainParams::default()
         };
-        let e = Engine::new(&vocab, &ModelParams::default(), &word2vec_c_held);
-        assert!((e.alpha_at(50, 99) - 0.025).abs() < 1e-12);
-        assert!((e.alpha_at(75, 99) - 0.0125).abs() < 1e-12);
+        assert!(close(rate(&sg, &word2vec_c_held, 50, 99), 0.025));
+        assert!(close(rate(&sg, &word2vec_c_held, 75, 99), 0.0125));
         assert!(
-            (e.alpha_at(100, 99) - 0.025 * 1e-4).abs() < 1e-12,
+            close(rate(&sg, &word2vec_c_held, 100, 99), 0.025 * 1e-4),
             "its floor"
         );
     }
