@@ -10,10 +10,12 @@
 #   MODES ("sg-ns cbow-ns sg-hs"), EPOCHS ("1 3 5"), FRACTIONS ("w2v 0.1 0.25 0.5": w2v is
 #   word2vec.c's schedule, a number F is min_alpha = F x alpha, "rule" is alpha / (epochs + 1),
 #   "ruleK" K times that, at most alpha; a suffix hH also sets train.alpha_hold = H, e.g.
-#   "rule1.5h0.5"; "default" sets neither key),
+#   "rule1.5h0.5"; "default" sets neither key; "none" runs gensim only),
 #   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed),
 #   CORPUS_FILE (work/enwiki-10M.txt; e.g. a reordered copy from interleave_blocks.py),
-#   TAG (appended to our schedule names in the results, e.g. "-blocks")
+#   TAG (appended to our schedule names in the results, e.g. "-blocks"),
+#   SETS (more `--set KEY=VALUE` for our runs, space-separated, e.g. "model.init_scale=3"; give
+#   them a TAG)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root=$(cd ../.. && pwd)
@@ -23,6 +25,9 @@ venv=${VENV:-$root/experiments/word2vec-gpu/work/.venv}
 modes=${MODES:-"sg-ns cbow-ns sg-hs"}
 epochs_list=${EPOCHS:-"1 3 5"}
 fractions=${FRACTIONS:-"w2v 0.1 0.25 0.5"}
+[ "$fractions" != none ] || fractions=""
+extra_sets=()
+for kv in ${SETS:-}; do extra_sets+=(--set "$kv"); done
 seeds=${SEEDS:-1}
 # SKIP_GENSIM=1: ours only (an extra schedule for a mode and epochs gensim already ran).
 mkdir -p work/runs
@@ -58,7 +63,8 @@ for mode in $modes; do
         for f in $fractions; do
             out=work/runs/$mode-e$epochs-$f${TAG:-}-s$seed
             sets=(--set "model.arch=$arch" --set "model.negative=$negative" --set "model.hs=$hs"
-                --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed")
+                --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed"
+                "${extra_sets[@]}")
             end=$f
             if [[ $f =~ ^(.+)h([0-9.]+)$ ]]; then
                 end=${BASH_REMATCH[1]}

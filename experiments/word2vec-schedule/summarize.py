@@ -2,16 +2,18 @@
 """Prints, per mode and epochs, each schedule's analogy accuracy and Spearman correlations with
 its difference from gensim (workers=2), and which schedule wins on all three sets. A schedule
 run with several seeds (the `seed` column) shows the median of each score, and its runs count;
-without that column, the last run of a schedule counts."""
+without that column, the last run of a schedule counts. Several files pool their runs (runs of
+the same seed in two files both count: they are repeats, not replacements)."""
 import csv
 import statistics
 import sys
 from collections import defaultdict
 
-rows = list(csv.DictReader(open(sys.argv[1] if len(sys.argv) > 1 else "work/results.tsv"), delimiter="\t"))
+files = sys.argv[1:] or ["work/results.tsv"]
 seeded = defaultdict(lambda: defaultdict(dict))
-for r in rows:
-    seeded[(r["mode"], int(r["epochs"]), r["schedule"])][r.get("seed") or "1"] = r
+for i, f in enumerate(files):
+    for r in csv.DictReader(open(f), delimiter="\t"):
+        seeded[(r["mode"], int(r["epochs"]), r["schedule"])][(i, r.get("seed") or "1")] = r
 by = defaultdict(dict)
 for (mode, epochs, schedule), runs in seeded.items():
     median = {k: statistics.median(float(r[k]) for r in runs.values()) for k in ("analogy", "ws353", "simlex")}
