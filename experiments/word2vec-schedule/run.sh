@@ -13,9 +13,10 @@
 #   "rule1.5h0.5"; "default" sets neither key; "none" runs gensim only),
 #   SEEDS ("1": train.seed of ours and gensim's seed, one run per seed),
 #   CORPUS_FILE (work/enwiki-10M.txt; e.g. a reordered copy from interleave_blocks.py),
-#   TAG (appended to our schedule names in the results, e.g. "-blocks"),
-#   SETS (more `--set KEY=VALUE` for our runs, space-separated, e.g. "model.init_scale=3"; give
-#   them a TAG)
+#   TAG (appended to our schedule names in the results, e.g. "-blocks", and put before gensim's,
+#   e.g. "blocks-gensim-w2", so a reordered file's gensim runs stay apart from the baseline),
+#   SETS (more `--set KEY=VALUE` for our runs, space-separated, e.g. "model.init_scale=3"; needs
+#   a TAG)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 root=$(cd ../.. && pwd)
@@ -27,7 +28,11 @@ epochs_list=${EPOCHS:-"1 3 5"}
 fractions=${FRACTIONS:-"w2v 0.1 0.25 0.5"}
 [ "$fractions" != none ] || fractions=""
 extra_sets=()
-for kv in ${SETS:-}; do extra_sets+=(--set "$kv"); done
+read -ra kvs <<< "${SETS:-}"
+for kv in ${kvs[@]+"${kvs[@]}"}; do extra_sets+=(--set "$kv"); done
+[ -z "${SETS:-}" ] || [ -n "${TAG:-}" ] || { echo "SETS needs a TAG" >&2; exit 2; }
+gensim_name=gensim-w2
+[ -z "${TAG:-}" ] || gensim_name=${TAG#-}-gensim-w2
 seeds=${SEEDS:-1}
 # SKIP_GENSIM=1: ours only (an extra schedule for a mode and epochs gensim already ran).
 mkdir -p work/runs
@@ -64,7 +69,7 @@ for mode in $modes; do
             out=work/runs/$mode-e$epochs-$f${TAG:-}-s$seed
             sets=(--set "model.arch=$arch" --set "model.negative=$negative" --set "model.hs=$hs"
                 --set "train.alpha=$alpha" --set "train.epochs=$epochs" --set "train.seed=$seed"
-                "${extra_sets[@]}")
+                ${extra_sets[@]+"${extra_sets[@]}"})
             end=$f
             if [[ $f =~ ^(.+)h([0-9.]+)$ ]]; then
                 end=${BASH_REMATCH[1]}
@@ -88,13 +93,13 @@ for mode in $modes; do
         done
         [ -z "${SKIP_GENSIM:-}" ] || continue
         read -r sg ghs gneg <<< "${peer[$mode]}"
-        out=work/runs/$mode-e$epochs-gensim-s$seed.bin
+        out=work/runs/$mode-e$epochs-$gensim_name-s$seed.bin
         start=$(date +%s.%N)
         "$venv/bin/python" ../word2vec-vs-peers/gensim_train.py --corpus "$corpus" --out "$out" \
             --sg "$sg" --hs "$ghs" --negative "$gneg" --alpha "$alpha" --epochs "$epochs" \
             --threads 2 --seed "$seed" 2> "$out.log"
         wall=$(echo "$(date +%s.%N) - $start" | bc)
-        { printf '%s\t%s\tgensim-w2\t%s\t%.1f\t%s\n' "$mode" "$epochs" "$(score "$out")" "$wall" "$seed" | tee -a "$results"; } &
+        { printf '%s\t%s\t%s\t%s\t%.1f\t%s\n' "$mode" "$epochs" "$gensim_name" "$(score "$out")" "$wall" "$seed" | tee -a "$results"; } &
     done
 done
 done

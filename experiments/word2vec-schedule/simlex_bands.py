@@ -2,10 +2,12 @@
 """SimLex-999 by frequency band, for groups of vectors files (one group per tool or setting, one
 file per seed): for each group, the mean over its files of Spearman's rho on all pairs and on the
 pairs whose rarer word falls in each band of vocabulary ranks, and the mean cosine of the band's
-pairs. Shows where two settings differ, not only by how much.
+pairs. Shows where two settings differ, not only by how much. Each group takes the ranks, and
+which pairs its vocabulary covers, from its first file (seeds of one setting share a vocabulary).
 
-Usage: simlex_bands.py NAME=GLOB [NAME=GLOB ...]   e.g.
-  simlex_bands.py "ours=work/runs/ours-s*/vectors.bin" "gensim=work/runs/cbow-ns-e1-gensim-s*.bin"
+Usage: simlex_bands.py NAME=GLOB [NAME=GLOB ...]   e.g., after run.sh,
+  simlex_bands.py "ours=work/runs/cbow-ns-e1-rule-s*/vectors.bin" \
+                  "gensim=work/runs/cbow-ns-e1-gensim-w2-s*.bin"
 Needs numpy and scipy (the gensim virtualenv of run.sh has both); SIMLEX=path overrides the set.
 """
 import glob
@@ -16,10 +18,12 @@ import numpy as np
 from scipy.stats import spearmanr
 
 BANDS = [(0, 2000), (2000, 8000), (8000, 20000), (20000, None)]
-SIMLEX = os.environ.get("SIMLEX", os.path.join(os.path.dirname(__file__), "../../../shared/data/eval/simlex999.tsv"))
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared")
+SIMLEX = os.environ.get("SIMLEX", os.path.join(SHARED, "data/eval/simlex999.tsv"))
 
 
 def read_pairs(path):
+    """The (word, word, score) lines of a similarity file."""
     pairs = []
     for line in open(path, encoding="utf8"):
         fields = line.split()
@@ -38,9 +42,11 @@ def read_vectors(path, wanted):
         for rank in range(count):
             word = bytearray()
             while (c := f.read(1)) != b" ":
+                if not c:
+                    raise EOFError(f"{path}: ends inside word {rank} of {count}")
                 if c != b"\n":
                     word += c
-            row = np.frombuffer(f.read(4 * dim), dtype=np.float32)
+            row = np.frombuffer(f.read(4 * dim), dtype="<f4")  # little-endian, as written
             word = word.decode("utf8", "replace")
             if word in wanted:
                 vectors[word], ranks[word] = row / np.linalg.norm(row), rank
@@ -48,10 +54,14 @@ def read_vectors(path, wanted):
 
 
 def main():
+    """One table row per NAME=GLOB argument."""
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
     pairs = read_pairs(SIMLEX)
     gold = np.array([s for _, _, s in pairs])
     wanted = {w for a, b, _ in pairs for w in (a, b)}
-    print("| group | files | all pairs | " + " | ".join(f"ranks {lo}-{hi or 'end'} (ρ, mean cos)" for lo, hi in BANDS) + " |")
+    bands = " | ".join(f"ranks {lo}-{hi or 'end'} (ρ, mean cos)" for lo, hi in BANDS)
+    print(f"| group | files | all pairs | {bands} |")
     print("|---|---|---|" + "---|" * len(BANDS))
     for spec in sys.argv[1:]:
         name, pattern = spec.split("=", 1)
@@ -61,9 +71,11 @@ def main():
         rows, band_of = [], None
         for path in files:
             vectors, ranks = read_vectors(path, wanted)
-            rows.append([float(vectors[a] @ vectors[b]) if a in vectors and b in vectors else np.nan for a, b, _ in pairs])
-            rarer = np.array([max(ranks.get(a, 1 << 30), ranks.get(b, 1 << 30)) for a, b, _ in pairs])
-            band_of = band_of if band_of is not None else rarer
+            rows.append([float(vectors[a] @ vectors[b]) if a in vectors and b in vectors
+                         else np.nan for a, b, _ in pairs])
+            if band_of is None:
+                band_of = np.array([max(ranks.get(a, 1 << 30), ranks.get(b, 1 << 30))
+                                    for a, b, _ in pairs])
         cos = np.array(rows)
         ok = ~np.isnan(cos[0])
         cells = [f"{np.mean([spearmanr(r[ok], gold[ok])[0] for r in cos]):.4f}"]

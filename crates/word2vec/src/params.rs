@@ -417,11 +417,6 @@ mod tests {
         assert_eq!(end(Arch::SkipGram, 5, false, 1, None), Some(0.025 / 2.0));
         assert_eq!(end(Arch::SkipGram, 5, false, 3, None), Some(0.025 / 4.0));
         assert_eq!(end(Arch::Cbow, 5, false, 3, None), Some(0.05 / 4.0));
-        assert_eq!(
-            end(Arch::Cbow, 5, false, 0, None),
-            Some(0.05),
-            "at most alpha"
-        );
         assert_eq!(end(Arch::SkipGram, 0, true, 1, None), None, "HS alone");
         assert_eq!(
             end(Arch::Cbow, 5, false, 1, Some(0.0)),

@@ -147,6 +147,7 @@ mod tests {
         Engine::new(&vocab, model, train).alpha_at(done, total)
     }
 
+    /// Equal to within 1e-12.
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
     }
