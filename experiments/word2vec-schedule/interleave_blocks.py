@@ -34,14 +34,18 @@ def blocks(lines, size):
         yield block
 
 
-def main():
-    src, out = sys.argv[1], sys.argv[2]
-    size = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
-    with open(src, encoding="utf-8") as f:
+def read_lines(path):
+    """The file's lines, without the newline after the last one."""
+    with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    first, second = (list(blocks(h, size)) for h in halves(lines))
+    return lines
+
+
+def write_alternating(first, second, out):
+    """Writes the groups of lines of `first` and `second` in turn (the longer one's rest at the
+    end) to `out`, through a temporary name."""
     mixed = []
     for i in range(max(len(first), len(second))):
         for half in (first, second):
@@ -50,6 +54,13 @@ def main():
     with open(out + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(mixed) + "\n")
     os.replace(out + ".tmp", out)
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    size = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
+    first, second = (list(blocks(h, size)) for h in halves(read_lines(src)))
+    write_alternating(first, second, out)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,15 @@ which pairs its vocabulary covers, from its first file (seeds of one setting sha
 Usage: simlex_bands.py NAME=GLOB [NAME=GLOB ...]   e.g., after run.sh,
   simlex_bands.py "ours=work/runs/cbow-ns-e1-rule-s*/vectors.bin" \
                   "gensim=work/runs/cbow-ns-e1-gensim-w2-s*.bin"
-Needs numpy and scipy (the gensim virtualenv of run.sh has both); SIMLEX=path overrides the set.
+Needs numpy, scipy and gensim (its reader; the gensim virtualenv of run.sh has all three);
+SIMLEX=path overrides the set.
 """
 import glob
 import os
 import sys
 
 import numpy as np
+from gensim.models import KeyedVectors
 from scipy.stats import spearmanr
 
 BANDS = [(0, 2000), (2000, 8000), (8000, 20000), (20000, None)]
@@ -36,21 +38,10 @@ def read_pairs(path):
 
 def read_vectors(path, wanted):
     """Unit vectors and vocabulary ranks of the `wanted` words of a word2vec binary file."""
-    vectors, ranks = {}, {}
-    with open(path, "rb") as f:
-        count, dim = map(int, f.readline().split())
-        for rank in range(count):
-            word = bytearray()
-            while (c := f.read(1)) != b" ":
-                if not c:
-                    raise EOFError(f"{path}: ends inside word {rank} of {count}")
-                if c != b"\n":
-                    word += c
-            row = np.frombuffer(f.read(4 * dim), dtype="<f4")  # little-endian, as written
-            word = word.decode("utf8", "replace")
-            if word in wanted:
-                vectors[word], ranks[word] = row / np.linalg.norm(row), rank
-    return vectors, ranks
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    found = [w for w in wanted if w in kv.key_to_index]
+    vectors = {w: kv[w] / np.linalg.norm(kv[w]) for w in found}
+    return vectors, {w: kv.key_to_index[w] for w in found}
 
 
 def main():
